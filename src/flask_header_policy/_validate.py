@@ -36,13 +36,13 @@ def check_name(name: str, *, layer: str | None = None) -> str:
     """
     if not isinstance(name, str):
         raise InvalidHeaderError(
-            repr(name), f"a header name must be a str, not {type(name).__name__}",
-            layer=layer, part="name",
+            repr(name),
+            f"a header name must be a str, not {type(name).__name__}",
+            layer=layer,
+            part="name",
         )
     if not name:
-        raise InvalidHeaderError(
-            name, "the name is empty", layer=layer, part="name"
-        )
+        raise InvalidHeaderError(name, "the name is empty", layer=layer, part="name")
     if _TOKEN_RE.fullmatch(name) is None:
         bad = next(c for c in name if _TOKEN_RE.fullmatch(c) is None)
         raise InvalidHeaderError(

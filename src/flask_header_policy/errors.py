@@ -58,4 +58,3 @@ def _rebuild(
     part: str,
 ) -> InvalidHeaderError:
     return cls(header, reason, layer=layer, part=part)
-

@@ -1,0 +1,47 @@
+# Every target works on a fresh machine: it makes .venv and installs what it needs.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck pytest browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: the example apps on http://127.0.0.1:5000
+demo: $(STAMP)
+	$(PYTHON) -m examples.demo
+
+## make test: ruff, mypy --strict, and every test (browser tests included)
+test: $(STAMP) browser lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests examples benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict src
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest
+
+# Real-browser tests use Debian's Chromium (Playwright cannot download one here).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is missing and cannot be installed here: browser tests will skip"; \
+	fi
+
+## make bench: overhead per request, side by side with bare Flask and peers
+bench: $(STAMP)
+	$(PYTHON) benchmarks/overhead.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,177 @@
+"""Merge one endpoint's winning declarations into a WSGI header list (sans-IO).
+
+Everything here is built once per endpoint. Per response, the common case is
+one set of the response's header names, one ``isdisjoint`` test and one
+``list.extend`` of prebuilt ``(name, value)`` tuples.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+from ._validate import check_value
+from .errors import InvalidHeaderError
+from .rules import Declared
+from .rules import HeaderValue
+from .rules import Mode
+from .rules import split_members
+
+HeaderList = list[tuple[str, str]]
+
+
+class RequestState(t.Protocol):
+    """What conditional and dynamic declarations may ask of the request."""
+
+    request: t.Any
+
+    @property
+    def is_secure(self) -> bool: ...
+
+    def response(self) -> t.Any: ...
+
+    def nonce(self) -> str: ...
+
+
+OnError = cabc.Callable[[Declared, Exception], None]
+
+
+class CompiledPolicy:
+    """The effective declarations of one endpoint, ready to apply.
+
+    :param entries: the winning declaration for each header name, in the
+        order they will be applied (lower layers first).
+    """
+
+    __slots__ = ("entries", "_names", "_items", "_static", "_conditional")
+
+    def __init__(self, entries: cabc.Sequence[Declared]) -> None:
+        self.entries = tuple(entries)
+        unconditional = [
+            d
+            for d in self.entries
+            if (d.static is not None or d.mode is Mode.REMOVE)
+            and d.mimetypes is None
+            and not d.secure_only
+        ]
+        self._static = tuple(unconditional)
+        self._names = frozenset(d.key for d in unconditional)
+        self._items = tuple(
+            (d.name, t.cast(str, d.static))
+            for d in unconditional
+            if d.mode is not Mode.REMOVE
+        )
+        self._conditional = tuple(
+            d for d in self.entries if all(d is not u for u in unconditional)
+        )
+
+    @property
+    def needs_state(self) -> bool:
+        """Whether :meth:`apply` needs a :class:`RequestState`."""
+        return bool(self._conditional)
+
+    @property
+    def uses_nonce(self) -> bool:
+        return any(d.template is not None for d in self._conditional)
+
+    def apply(
+        self,
+        headers: HeaderList,
+        state: RequestState | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Merge the declarations into ``headers`` in place."""
+        present = {name.lower() for name, _ in headers}
+        if present.isdisjoint(self._names):
+            headers.extend(self._items)
+            if not self._conditional:
+                return
+            present.update(name.lower() for name, _ in self._items)
+        else:
+            for declared in self._static:
+                merge(headers, present, declared.name, declared.static, declared.mode)
+        if state is None:
+            return
+        mimetype: str | None = None
+        for declared in self._conditional:
+            if declared.secure_only and not state.is_secure:
+                continue
+            if declared.mimetypes is not None:
+                if mimetype is None:
+                    mimetype = _mimetype(headers)
+                if mimetype not in declared.mimetypes:
+                    continue
+            try:
+                value = _resolve(declared, state)
+            except Exception as error:  # a user's callable may raise anything
+                if on_error is None:
+                    raise
+                on_error(declared, error)
+                continue
+            if value is not None or declared.mode is Mode.REMOVE:
+                merge(headers, present, declared.name, value, declared.mode)
+
+
+def _resolve(declared: Declared, state: RequestState) -> str | None:
+    if declared.static is not None or declared.mode is Mode.REMOVE:
+        return declared.static
+    if declared.template is not None:
+        return state.nonce().join(declared.template)
+    assert declared.dynamic is not None
+    value = declared.dynamic(state.request, state.response())
+    if value is None:
+        return None
+    if isinstance(value, HeaderValue):
+        value = value.to_header()
+    if not isinstance(value, str):
+        raise InvalidHeaderError(
+            declared.name,
+            f"the callable returned {type(value).__name__}, not a str, a typed"
+            " builder or None",
+            layer=declared.layer,
+        )
+    return check_value(declared.name, value, layer=declared.layer)
+
+
+def _mimetype(headers: HeaderList) -> str:
+    for name, value in headers:
+        if name.lower() == "content-type":
+            return value.partition(";")[0].strip().lower()
+    return ""
+
+
+def merge(
+    headers: HeaderList, present: set[str], name: str, value: str | None, mode: Mode
+) -> None:
+    """Merge one header into a WSGI header list, keeping ``present`` in step."""
+    key = name.lower()
+    if mode is Mode.DEFAULT:
+        if key not in present:
+            headers.append((name, t.cast(str, value)))
+            present.add(key)
+        return
+    if key in present:
+        old = [v for n, v in headers if n.lower() == key]
+        headers[:] = [(n, v) for n, v in headers if n.lower() != key]
+        present.discard(key)
+    else:
+        old = []
+    if mode is Mode.REMOVE:
+        return
+    assert value is not None
+    if mode is Mode.APPEND and old:
+        value = merge_members(old, value)
+    headers.append((name, value))
+    present.add(key)
+
+
+def merge_members(old: cabc.Iterable[str], new: str) -> str:
+    """Join comma-list values, keeping the first spelling of each member.
+
+    Members compare case-insensitively, as ``Vary`` field names do.
+    """
+    members: dict[str, str] = {}
+    for value in (*old, new):
+        for member in split_members(value):
+            members.setdefault(member.lower(), member)
+    return ", ".join(members.values())

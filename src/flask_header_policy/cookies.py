@@ -1,0 +1,182 @@
+"""Lenient ``Set-Cookie`` parsing and hardening (sans-IO).
+
+The parser follows the user-agent algorithm of RFC 6265bis §5.6: it never
+raises, it keeps every attribute in order (duplicates included) and it leaves
+the interpretation of odd values to the caller. :func:`harden_set_cookie`
+builds on it to add the ``Secure``, ``HttpOnly`` and ``SameSite`` attributes
+that a cookie lacks, without touching anything that is already there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from .errors import InvalidHeaderError
+
+__all__ = [
+    "SAMESITE_VALUES",
+    "SetCookie",
+    "harden_set_cookie",
+    "normalize_samesite",
+    "parse_set_cookie",
+]
+
+#: The SameSite values browsers understand, in their canonical spelling.
+SAMESITE_VALUES: tuple[str, ...] = ("Strict", "Lax", "None")
+
+# RFC 6265bis §5.6 step 1: a set-cookie-string that holds a control character
+# other than HTAB is ignored entirely by user agents.
+_CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_WSP = " \t"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetCookie:
+    """One parsed ``Set-Cookie`` field value.
+
+    :param name: the cookie name, whitespace-trimmed (may be empty).
+    :param value: the cookie value, whitespace-trimmed, quotes kept.
+    :param attributes: ``(name, value)`` pairs in order of appearance, the
+        name lower-cased, the value ``None`` when the attribute has no ``=``.
+    """
+
+    name: str
+    value: str
+    attributes: tuple[tuple[str, str | None], ...] = ()
+
+    def get(self, attribute: str) -> str | None:
+        """The value of the *last* ``attribute`` (as a user agent keeps it).
+
+        Returns ``""`` for an attribute present without a value and ``None``
+        when the attribute is absent.
+        """
+        wanted = attribute.lower()
+        found: str | None = None
+        for key, value in self.attributes:
+            if key == wanted:
+                found = "" if value is None else value
+        return found
+
+    def has(self, attribute: str) -> bool:
+        """Whether ``attribute`` appears at least once (case-insensitive)."""
+        wanted = attribute.lower()
+        return any(key == wanted for key, _ in self.attributes)
+
+    @property
+    def secure(self) -> bool:
+        """Whether the cookie carries the ``Secure`` attribute."""
+        return self.has("secure")
+
+    @property
+    def httponly(self) -> bool:
+        """Whether the cookie carries the ``HttpOnly`` attribute."""
+        return self.has("httponly")
+
+    @property
+    def samesite(self) -> str | None:
+        """The raw value of the last ``SameSite`` attribute, or ``None``."""
+        return self.get("samesite")
+
+
+def parse_set_cookie(value: str) -> SetCookie | None:
+    """Parse one ``Set-Cookie`` field value; never raises.
+
+    Returns ``None`` when a user agent would ignore the whole field: it is not
+    a string, it holds a control character other than HTAB, or both the name
+    and the value are empty.
+    """
+    if not isinstance(value, str) or _CTL_RE.search(value) is not None:
+        return None
+    pair, _, rest = value.partition(";")
+    if "=" in pair:
+        name, _, cookie_value = pair.partition("=")
+    else:
+        # RFC 6265bis: a pair without "=" is a nameless cookie.
+        name, cookie_value = "", pair
+    name = name.strip(_WSP)
+    cookie_value = cookie_value.strip(_WSP)
+    if not name and not cookie_value:
+        return None
+    attributes: list[tuple[str, str | None]] = []
+    if rest:
+        for item in rest.split(";"):
+            key, eq, attr_value = item.partition("=")
+            key = key.strip(_WSP).lower()
+            if not key:
+                continue
+            attributes.append((key, attr_value.strip(_WSP) if eq else None))
+    return SetCookie(name, cookie_value, tuple(attributes))
+
+
+def normalize_samesite(samesite: str | None, *, secure: bool) -> str | None:
+    """Return the canonical spelling of ``samesite``, or raise.
+
+    :param samesite: ``"Strict"``, ``"Lax"``, ``"None"`` (any case) or ``None``
+        for "do not add SameSite".
+    :param secure: whether ``Secure`` is added too; browsers reject
+        ``SameSite=None`` without ``Secure``.
+    :raise InvalidHeaderError: unknown value, or ``None`` without ``Secure``.
+    """
+    if samesite is None:
+        return None
+    if not isinstance(samesite, str):
+        raise InvalidHeaderError(
+            "Set-Cookie",
+            f"SameSite must be a str or None, not {type(samesite).__name__}",
+        )
+    for canonical in SAMESITE_VALUES:
+        if samesite.strip().lower() == canonical.lower():
+            break
+    else:
+        raise InvalidHeaderError(
+            "Set-Cookie",
+            f"SameSite={samesite!r} is not one of Strict, Lax or None",
+        )
+    if canonical == "None" and not secure:
+        raise InvalidHeaderError(
+            "Set-Cookie",
+            "SameSite=None requires Secure (browsers reject the cookie"
+            " otherwise); pass secure=True or choose Lax",
+        )
+    return canonical
+
+
+def harden_set_cookie(
+    value: str,
+    *,
+    secure: bool,
+    httponly: bool,
+    samesite: str | None,
+) -> str:
+    """Add the ``Secure``, ``HttpOnly`` and ``SameSite`` attributes a cookie lacks.
+
+    Existing attributes are never removed nor changed (an explicit
+    ``SameSite=None`` stays), and the original text is kept: the missing
+    attributes are appended after it. A value that a user agent would ignore
+    (see :func:`parse_set_cookie`) is returned unchanged.
+
+    :param value: one ``Set-Cookie`` field value.
+    :param secure: add ``Secure`` when missing.
+    :param httponly: add ``HttpOnly`` when missing.
+    :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"`` to add when the
+        cookie has no SameSite attribute; ``None`` to leave it alone.
+    :raise InvalidHeaderError: ``samesite`` is invalid, or ``"None"`` without
+        ``secure`` (a configuration error, see :func:`normalize_samesite`).
+    """
+    canonical = normalize_samesite(samesite, secure=secure)
+    cookie = parse_set_cookie(value)
+    if cookie is None:
+        return value
+    additions: list[str] = []
+    if secure and not cookie.secure:
+        additions.append("Secure")
+    if httponly and not cookie.httponly:
+        additions.append("HttpOnly")
+    if canonical is not None and not cookie.has("samesite"):
+        additions.append(f"SameSite={canonical}")
+    if not additions:
+        return value
+    # Only trailing separators are dropped, so "a=b;" does not become "a=b;;".
+    base = value.rstrip(" \t;")
+    return "; ".join([base, *additions])

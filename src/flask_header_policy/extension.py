@@ -1,0 +1,295 @@
+"""The Flask extension: layers of declarations, applied to every response.
+
+Precedence, lowest to highest: app (``HEADER_POLICY_HEADERS`` config, then the
+``headers`` argument), blueprints (outer to inner), the view. For each header
+name the highest layer that declares it wins; ``None`` there cancels the lower
+layers. The winning declaration then meets the response's own header by its
+mode: the response wins unless the mode is ``force``, ``append`` or ``remove``.
+
+The policy is applied where the response's header list is handed to the WSGI
+server (``start_response``), so it reaches every path Flask can take: views,
+redirects, ``abort``, 404 and 405, unhandled errors, error handlers, static
+files, streaming, ``HEAD`` and ``OPTIONS``, and the session cookie.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+import weakref
+
+from flask import Blueprint
+from flask import current_app
+from flask import Flask
+from flask import has_request_context
+from flask import request as request_proxy
+
+from ._apply import CompiledPolicy
+from ._apply import HeaderList
+from .nonce import csp_nonce
+from .nonce import SEALED_KEY
+from .rules import declare
+from .rules import Declared
+from .rules import Header
+from .rules import Value
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+
+Headers = cabc.Mapping[str, Value | Header | None]
+F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
+_Rules = dict[str, Declared]
+
+
+class HeaderPolicy:
+    """Declare response headers once for an app, its blueprints and views.
+
+    :param app: the app to install on now; or call :meth:`init_app` later.
+    :param headers: the app layer: header name to value, see :func:`declare
+        <flask_header_policy.rules.declare>` for what a value may be. These
+        win over ``HEADER_POLICY_HEADERS`` from the app's config.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        headers: Headers | None = None,
+    ) -> None:
+        self._app_rules = declare(headers, layer="app")
+        self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
+        self._endpoint_rules: dict[str, _Rules] = {}
+        self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
+        self._states: weakref.WeakSet[_AppState] = weakref.WeakSet()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the policy on ``app``.
+
+        Reads ``HEADER_POLICY_HEADERS`` (a mapping, merged under the
+        ``headers`` argument), validates it, and wraps ``app.wsgi_app``.
+        """
+        app.config.setdefault("HEADER_POLICY_HEADERS", {})
+        config_rules = declare(
+            app.config["HEADER_POLICY_HEADERS"], layer="app (HEADER_POLICY_HEADERS)"
+        )
+        state = _AppState(self, _stack(config_rules, self._app_rules))
+        self._states.add(state)
+        app.extensions["header_policy"] = state
+        app.jinja_env.globals["csp_nonce"] = csp_nonce
+        app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
+
+    # Declaring layers.
+
+    def headers(self, headers: Headers) -> cabc.Callable[[F], F]:
+        """Decorate a view to declare its own headers (the highest layer).
+
+        Works above or below ``@app.route``; the view is returned unchanged.
+        """
+
+        def decorator(view: F) -> F:
+            self.add_view_headers(view, headers)
+            return view
+
+        return decorator
+
+    def add_view_headers(
+        self, view: str | cabc.Callable[..., t.Any], headers: Headers
+    ) -> None:
+        """Declare a view's headers, by its endpoint name or its function.
+
+        The plain-call twin of :meth:`headers`, for views registered elsewhere
+        (``add_url_rule``, class-based views, other extensions).
+        """
+        if isinstance(view, str):
+            rules = declare(headers, layer=f"view {view!r}", source="view")
+            self._endpoint_rules[view] = {**self._endpoint_rules.get(view, {}), **rules}
+        else:
+            name = getattr(view, "__name__", repr(view))
+            rules = declare(headers, layer=f"view {name!r}", source="view")
+            self._view_rules[view] = {**self._view_rules.get(view, {}), **rules}
+        self._changed()
+
+    def add_blueprint_headers(
+        self, blueprint: Blueprint | str, headers: Headers
+    ) -> None:
+        """Declare the headers of a blueprint and the blueprints nested in it.
+
+        :param blueprint: the blueprint, or its registered (dotted) name.
+        """
+        name = blueprint if isinstance(blueprint, str) else blueprint.name
+        rules = declare(
+            headers, layer=f"blueprint {name!r}", source=f"blueprint:{name}"
+        )
+        self._blueprint_rules[blueprint] = {
+            **self._blueprint_rules.get(blueprint, {}),
+            **rules,
+        }
+        self._changed()
+
+    def _changed(self) -> None:
+        for state in self._states:
+            state.cache.clear()
+
+    # Reading the effective policy.
+
+    def effective(self, app: Flask, endpoint: str | None) -> tuple[Declared, ...]:
+        """The declarations that apply to ``endpoint`` (``None``: unmatched URLs).
+
+        This is what ``flask headers show`` prints.
+        """
+        return _state(app).compiled(app, endpoint).entries
+
+    def _layers(self, app: Flask, endpoint: str | None) -> list[_Rules]:
+        if endpoint is None:
+            return []
+        layers: list[_Rules] = []
+        prefix = endpoint.rpartition(".")[0]
+        parts = prefix.split(".") if prefix else []
+        for depth in range(1, len(parts) + 1):
+            name = ".".join(parts[:depth])
+            for key in (app.blueprints.get(name), name):
+                if key is not None and key in self._blueprint_rules:
+                    layers.append(self._blueprint_rules[key])
+        view = app.view_functions.get(endpoint)
+        if view is not None and view in self._view_rules:
+            layers.append(self._view_rules[view])
+        if endpoint in self._endpoint_rules:
+            layers.append(self._endpoint_rules[endpoint])
+        return layers
+
+
+def _stack(*layers: _Rules) -> _Rules:
+    """Merge layers, higher last; a cancelling declaration drops the name."""
+    merged: _Rules = {}
+    for layer in layers:
+        for key, declared in layer.items():
+            if declared.cancel:
+                merged.pop(key, None)
+            else:
+                merged[key] = declared
+    return merged
+
+
+def _state(app: Flask) -> _AppState:
+    try:
+        return t.cast(_AppState, app.extensions["header_policy"])
+    except KeyError:
+        raise RuntimeError(
+            "HeaderPolicy is not installed on this app: call"
+            " HeaderPolicy(app) or policy.init_app(app)"
+        ) from None
+
+
+class _AppState:
+    """What one app's policy keeps: its app layer and per-endpoint cache."""
+
+    def __init__(self, policy: HeaderPolicy, app_rules: _Rules) -> None:
+        self.policy = policy
+        self.app_rules = app_rules
+        self.cache: dict[str | None, CompiledPolicy] = {}
+        self.reported: set[tuple[str | None, str]] = set()
+
+    def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
+        compiled = self.cache.get(endpoint)
+        if compiled is None:
+            layers = self.policy._layers(app, endpoint)
+            merged = _stack(self.app_rules, *layers)
+            compiled = self.cache[endpoint] = CompiledPolicy(list(merged.values()))
+        return compiled
+
+    def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
+        apply = self.apply
+
+        def header_policy_wsgi_app(
+            environ: WSGIEnvironment, start_response: StartResponse
+        ) -> cabc.Iterable[bytes]:
+            def policy_start_response(
+                status: str, headers: HeaderList, exc_info: t.Any = None
+            ) -> t.Any:
+                apply(environ, status, headers)
+                return start_response(status, headers, exc_info)
+
+            return wsgi_app(environ, policy_start_response)
+
+        return header_policy_wsgi_app
+
+    def apply(self, environ: WSGIEnvironment, status: str, headers: HeaderList) -> None:
+        request = environ.get("werkzeug.request")
+        if request is None and has_request_context():
+            request = t.cast(t.Any, request_proxy)._get_current_object()
+        rule = getattr(request, "url_rule", None)
+        endpoint = rule.endpoint if rule is not None else None
+        compiled = self.cache.get(endpoint)
+        try:
+            if compiled is None:
+                app = t.cast(t.Any, current_app)._get_current_object()
+                compiled = self.compiled(app, endpoint)
+            if compiled.needs_state:
+                per_request = _RequestState(request, status, headers)
+                compiled.apply(headers, per_request, self._on_error(endpoint))
+            else:
+                compiled.apply(headers)
+        except Exception as error:
+            # Never turn a good response into a 500 in production; tests and
+            # the debugger see the error.
+            if _strict():
+                raise
+            self._report(endpoint, "internal", error)
+        finally:
+            environ[SEALED_KEY] = True
+
+    def _on_error(
+        self, endpoint: str | None
+    ) -> cabc.Callable[[Declared, Exception], None]:
+        def on_error(declared: Declared, error: Exception) -> None:
+            if _strict():
+                raise error
+            self._report(endpoint, declared.name, error)
+
+        return on_error
+
+    def _report(self, endpoint: str | None, what: str, error: Exception) -> None:
+        if (endpoint, what) in self.reported:
+            return
+        self.reported.add((endpoint, what))
+        current_app.logger.error(
+            "Header policy: %s omitted on endpoint %r (logged once): %s",
+            what if what != "internal" else "policy",
+            endpoint,
+            error,
+        )
+
+
+def _strict() -> bool:
+    return bool(current_app.testing or current_app.debug)
+
+
+class _RequestState:
+    """Lazy per-request facts for conditional and dynamic declarations."""
+
+    __slots__ = ("request", "_status", "_headers", "_response")
+
+    def __init__(self, request: t.Any, status: str, headers: HeaderList) -> None:
+        self.request = request
+        self._status = status
+        self._headers = headers
+        self._response: t.Any = None
+
+    @property
+    def is_secure(self) -> bool:
+        return bool(self.request is not None and self.request.is_secure)
+
+    def response(self) -> t.Any:
+        """A read-only snapshot of the response: status and headers, no body."""
+        if self._response is None:
+            self._response = current_app.response_class(
+                status=self._status, headers=list(self._headers)
+            )
+        return self._response
+
+    def nonce(self) -> str:
+        return csp_nonce()

@@ -1,0 +1,256 @@
+"""How a header is declared: its value and its mode (sans-IO).
+
+A layer (the app, a blueprint, a view) declares a mapping of header names to
+values. A value is a ``str``, an ``int``, a typed builder (anything with a
+``to_header()`` method), a callable evaluated per request, ``None`` (cancel
+what a lower layer declared), or a :class:`Header` made by :func:`force`,
+:func:`append` or :func:`remove` to choose how it meets the response's own
+headers.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+import enum
+import typing as t
+
+from ._validate import check_name
+from ._validate import check_value
+from .errors import InvalidHeaderError
+
+
+class Mode(enum.Enum):
+    """How a policy header meets a header of the same name on the response."""
+
+    #: Add the header only if the response has none (the view's own wins).
+    DEFAULT = "default"
+    #: Replace whatever the response carries.
+    FORCE = "force"
+    #: Merge into a comma-separated list (``Vary``), without duplicating members.
+    APPEND = "append"
+    #: Strip the header from every response.
+    REMOVE = "remove"
+
+
+@t.runtime_checkable
+class HeaderValue(t.Protocol):
+    """A typed builder: anything that renders itself as a field value."""
+
+    def to_header(self) -> str: ...
+
+
+#: A value computed per request from ``(request, response)``; ``None`` omits it.
+DynamicValue = cabc.Callable[[t.Any, t.Any], "str | HeaderValue | None"]
+Value = str | int | HeaderValue | DynamicValue
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Header:
+    """A header value with a mode, and optionally the response types it is for.
+
+    :param value: the value; ``None`` only with :attr:`Mode.REMOVE`.
+    :param mode: see :class:`Mode`.
+    :param mimetypes: send it only on responses of these mimetypes
+        (``"text/html"``); ``None`` means every response.
+    :param secure_only: send it only on requests made over HTTPS
+        (``request.is_secure``), as browsers ignore HSTS on plain HTTP.
+    """
+
+    value: Value | None
+    mode: Mode = Mode.DEFAULT
+    mimetypes: frozenset[str] | None = None
+    secure_only: bool = False
+
+
+def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
+    """Replace whatever header of this name the response carries."""
+    return Header(value, Mode.FORCE, _mimetypes(mimetypes))
+
+
+def append(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
+    """Merge comma-list members (``Vary: Cookie``) into the response's header."""
+    return Header(value, Mode.APPEND, _mimetypes(mimetypes))
+
+
+def remove() -> Header:
+    """Strip this header (``Server``, ``X-Powered-By``) from every response."""
+    return Header(None, Mode.REMOVE)
+
+
+def only_for(mimetypes: str | cabc.Iterable[str], value: Value | Header) -> Header:
+    """Send ``value`` only on responses of the given mimetype(s).
+
+    ``only_for("text/html", csp)`` sends the CSP on HTML pages only; the check
+    is one mimetype lookup per response.
+    """
+    if isinstance(mimetypes, str):
+        mimetypes = (mimetypes,)
+    if isinstance(value, Header):
+        return dataclasses.replace(value, mimetypes=_mimetypes(mimetypes))
+    return Header(value, Mode.DEFAULT, _mimetypes(mimetypes))
+
+
+def _mimetypes(values: cabc.Iterable[str] | None) -> frozenset[str] | None:
+    if values is None:
+        return None
+    return frozenset(v.strip().lower() for v in values)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Declared:
+    """One validated declaration of one layer, ready to be merged.
+
+    Exactly one of ``static``, ``dynamic`` and ``template`` is set, unless the
+    declaration cancels a lower layer (``cancel``) or removes the header.
+    """
+
+    name: str
+    mode: Mode
+    layer: str
+    static: str | None = None
+    dynamic: DynamicValue | None = None
+    #: A value that needs the request's CSP nonce: the text before and after it.
+    template: tuple[str, ...] | None = None
+    mimetypes: frozenset[str] | None = None
+    secure_only: bool = False
+    cancel: bool = False
+    #: The layer as ``flask headers show`` prints it (``blueprint:api``).
+    source: str = "app"
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    def describe(self) -> str:
+        """The value as ``flask headers show`` prints it."""
+        if self.mode is Mode.REMOVE:
+            return "(removed)"
+        if self.dynamic is not None:
+            name = getattr(self.dynamic, "__qualname__", repr(self.dynamic))
+            return f"<dynamic: {name}>"
+        if self.template is not None:
+            return "{nonce}".join(self.template)
+        return self.static or ""
+
+
+#: Used to cut a nonce-carrying value into the parts around the nonce.
+NONCE_MARK = "HeaderPolicyNonceMark0"
+
+
+def declare(
+    headers: cabc.Mapping[str, Value | Header | None] | None,
+    *,
+    layer: str,
+    source: str = "app",
+) -> dict[str, Declared]:
+    """Validate one layer's mapping; keys are the lower-cased header names.
+
+    :param headers: the layer's mapping.
+    :param layer: how error messages name the layer (``"app"``,
+        ``"blueprint 'api'"``, ``"view 'index'"``).
+    :param source: how ``flask headers show`` names it (``"blueprint:api"``).
+    :raise InvalidHeaderError: on the first bad name or static value.
+    """
+    result: dict[str, Declared] = {}
+    for name, spec in (headers or {}).items():
+        check_name(name, layer=layer)
+        declared = dataclasses.replace(_declare_one(name, spec, layer), source=source)
+        if declared.key in result:
+            raise InvalidHeaderError(
+                name,
+                f"declared twice in one layer (also as {result[declared.key].name!r})",
+                layer=layer,
+                part="name",
+            )
+        result[declared.key] = declared
+    return result
+
+
+def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared:
+    if spec is None:
+        return Declared(name, Mode.DEFAULT, layer, cancel=True)
+    header = spec if isinstance(spec, Header) else Header(spec)
+    mode, value = header.mode, header.value
+    scope = header.mimetypes
+    secure = header.secure_only
+    if mode is Mode.REMOVE:
+        if value is not None:
+            raise InvalidHeaderError(name, "remove() takes no value", layer=layer)
+        return Declared(name, mode, layer)
+    if value is None:
+        raise InvalidHeaderError(
+            name, f"a {mode.value} header needs a value", layer=layer
+        )
+    if isinstance(value, HeaderValue):
+        if getattr(value, "uses_nonce", False):
+            text = _call_to_header(name, value, layer, nonce=NONCE_MARK)
+            check_value(name, text, layer=layer)
+            return Declared(
+                name,
+                mode,
+                layer,
+                template=tuple(text.split(NONCE_MARK)),
+                mimetypes=scope,
+                secure_only=secure,
+            )
+        text = _call_to_header(name, value, layer)
+    elif isinstance(value, bool):
+        raise InvalidHeaderError(
+            name, f"{value!r} is not a header value; write the text", layer=layer
+        )
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    elif callable(value):
+        return Declared(
+            name, mode, layer, dynamic=value, mimetypes=scope, secure_only=secure
+        )
+    else:
+        raise InvalidHeaderError(
+            name,
+            f"unsupported value type {type(value).__name__}: use a str, an int,"
+            " a typed builder, a callable or None",
+            layer=layer,
+        )
+    check_value(name, text, layer=layer)
+    _check_static(name, text, mode, layer)
+    return Declared(name, mode, layer, static=text, mimetypes=scope, secure_only=secure)
+
+
+def _call_to_header(name: str, value: HeaderValue, layer: str, **kwargs: str) -> str:
+    try:
+        return value.to_header(**kwargs)
+    except InvalidHeaderError as error:
+        raise error.with_layer(layer) from None
+
+
+def _check_static(name: str, text: str, mode: Mode, layer: str) -> None:
+    key = name.lower()
+    if mode is Mode.APPEND and not split_members(text):
+        raise InvalidHeaderError(
+            name, "append() needs at least one member", layer=layer
+        )
+    if key != "content-type":
+        return
+    if mode is not Mode.FORCE:
+        raise InvalidHeaderError(
+            name,
+            "Flask sets a Content-Type on every response, so a default-mode"
+            f" value would never be sent; declare force({text!r})",
+            layer=layer,
+        )
+    mimetype, _, params = text.partition(";")
+    if mimetype.strip().lower().startswith("text/") and "charset" not in params.lower():
+        raise InvalidHeaderError(
+            name,
+            f"{text!r} has no charset, so browsers guess one; declare"
+            f" {mimetype.strip() + '; charset=utf-8'!r}",
+            layer=layer,
+        )
+
+
+def split_members(value: str) -> list[str]:
+    """The members of a comma-separated list value, trimmed, empties dropped."""
+    return [member.strip() for member in value.split(",") if member.strip()]
