@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from flask_header_policy import HeaderPolicy
 from flask_header_policy import force
+from flask_header_policy import HeaderPolicy
 
 app = Flask(__name__)
 policy = HeaderPolicy(app)

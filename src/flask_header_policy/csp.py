@@ -94,38 +94,38 @@ _HOST_RE = re.compile(
 _URI_RE = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&()*+=%-]+")
 _TT_NAME_RE = re.compile(r"[A-Za-z0-9#=_/@.%-]+")
 
-Value = str | cabc.Iterable[str] | bool | None
-Sources = str | cabc.Iterable[str] | None
+_Value = str | cabc.Iterable[str] | bool | None
+_Sources = str | cabc.Iterable[str] | None
 
 
 class _Keywords(t.TypedDict, total=False):
-    child_src: Sources
-    connect_src: Sources
-    default_src: Sources
-    font_src: Sources
-    frame_src: Sources
-    img_src: Sources
-    manifest_src: Sources
-    media_src: Sources
-    object_src: Sources
-    script_src: Sources
-    script_src_elem: Sources
-    script_src_attr: Sources
-    style_src: Sources
-    style_src_elem: Sources
-    style_src_attr: Sources
-    worker_src: Sources
-    base_uri: Sources
-    form_action: Sources
-    frame_ancestors: Sources
-    sandbox: Sources | bool
-    report_uri: Sources
+    child_src: _Sources
+    connect_src: _Sources
+    default_src: _Sources
+    font_src: _Sources
+    frame_src: _Sources
+    img_src: _Sources
+    manifest_src: _Sources
+    media_src: _Sources
+    object_src: _Sources
+    script_src: _Sources
+    script_src_elem: _Sources
+    script_src_attr: _Sources
+    style_src: _Sources
+    style_src_elem: _Sources
+    style_src_attr: _Sources
+    worker_src: _Sources
+    base_uri: _Sources
+    form_action: _Sources
+    frame_ancestors: _Sources
+    sandbox: _Sources | bool
+    report_uri: _Sources
     report_to: str | None
     webrtc: str | None
     upgrade_insecure_requests: bool
     block_all_mixed_content: bool
-    require_trusted_types_for: Sources
-    trusted_types: Sources | bool
+    require_trusted_types_for: _Sources
+    trusted_types: _Sources | bool
 
 
 def _fail(reason: str) -> t.NoReturn:
@@ -198,7 +198,7 @@ def _as_sources(name: str, value: object) -> tuple[str, ...]:
 
 
 def _check_source(name: str, src: object) -> None:
-    """Check one source on its own: characters, quoting, nonce and hash form."""
+    """Check one source on its own: characters, then quoting, nonce, hash, host."""
     if not isinstance(src, str):
         _fail(f"{name}: a source must be a str, not {type(src).__name__} {src!r}")
     if not src:
@@ -220,6 +220,8 @@ def _check_source(name: str, src: object) -> None:
                 f"{name}: character {describe_char(char)} at index {i} of source"
                 f" {src!r}; CSP sources are printable ASCII (punycode a host)"
             )
+    if _KINDS[name] not in ("sources", "ancestors"):
+        return  # the other kinds are checked as a whole by _check_directive
     if src.startswith("'"):
         if src in _KEYWORDS or src == NONCE or _NONCE_RE.fullmatch(src):
             return
@@ -242,7 +244,7 @@ def _check_source(name: str, src: object) -> None:
             )
         return
     bare = src.lower()
-    if bare in _BARE_KEYWORDS and _KINDS[name] in ("sources", "ancestors"):
+    if bare in _BARE_KEYWORDS:
         _fail(
             f"{name}: unquoted keyword {src!r} would be read as a host named"
             f" {src!r}; write {bare.upper().replace('-', '_')} /"
@@ -250,9 +252,6 @@ def _check_source(name: str, src: object) -> None:
         )
     if bare.startswith(("nonce-", "sha256-", "sha384-", "sha512-")):
         _fail(f"{name}: nonce or hash {src!r} must be single-quoted: \"'{src}'\"")
-
-
-def _check_host_or_scheme(name: str, src: str) -> None:
     if not (_SCHEME_RE.fullmatch(src) or _HOST_RE.fullmatch(src)):
         _fail(
             f"{name}: {src!r} is neither a host-source (example.com,"
@@ -270,25 +269,22 @@ def _check_directive(name: str, sources: tuple[str, ...]) -> None:
         _fail(f"{name} takes no sources, got {sources[0]!r}; pass True")
     for src in sources:
         _check_source(name, src)
-    quoted = [src for src in sources if src.startswith("'")]
     if NONE in sources and len(sources) > 1:
         other = next(src for src in sources if src != NONE)
         _fail(f"{name}: 'none' cannot be combined with other sources ({other!r})")
-    if kind in ("sources", "ancestors"):
-        for src in sources:
-            if not src.startswith("'"):
-                _check_host_or_scheme(name, src)
-    if kind == "sources" and STRICT_DYNAMIC in sources:
-        if name in _STRICT_DYNAMIC_DIRECTIVES and not any(
-            src == NONCE or src.startswith(("'nonce-", "'sha")) for src in quoted
+    if kind == "sources":
+        if (
+            STRICT_DYNAMIC in sources
+            and name in _STRICT_DYNAMIC_DIRECTIVES
+            and not any(s.startswith(("'nonce-", "'sha")) for s in sources)
         ):
             _fail(
                 f"{name}: 'strict-dynamic' without a nonce or hash in the same"
                 " directive blocks every script; add NONCE or hash_source(...)"
             )
     elif kind == "ancestors":
-        for src in quoted:
-            if src not in (SELF, NONE):
+        for src in sources:
+            if src.startswith("'") and src not in (SELF, NONE):
                 _fail(f"{name}: {src!r} is not allowed; only 'self', 'none', hosts")
     elif kind == "uris":
         for src in sources:
@@ -300,14 +296,14 @@ def _check_directive(name: str, sources: tuple[str, ...]) -> None:
                 f"{name} takes one endpoint name (a token declared in"
                 f" Reporting-Endpoints), got {' '.join(sources)!r}"
             )
-    elif kind == "webrtc" and (len(sources) != 1 or sources[0] not in quoted):
-        _fail(f"{name} takes \"'allow'\" or \"'block'\", got {' '.join(sources)!r}")
-    elif kind == "webrtc" and sources[0] not in ("'allow'", "'block'"):
-        _fail(f"{name} takes \"'allow'\" or \"'block'\", got {sources[0]!r}")
+    elif kind == "webrtc":
+        if sources not in (("'allow'",), ("'block'",)):
+            _fail(f"{name} takes \"'allow'\" or \"'block'\", got {' '.join(sources)!r}")
     elif kind == "sandbox":
         for src in sources:
             if src not in _SANDBOX_FLAGS:
-                _fail(f"{name}: unknown flag {src!r}; known: {sorted(_SANDBOX_FLAGS)}")
+                known = ", ".join(sorted(_SANDBOX_FLAGS))
+                _fail(f"{name}: unknown flag {src!r}; known flags: {known}")
     elif kind == "sinks":
         for src in sources:
             if src != "'script'":
@@ -344,30 +340,30 @@ class ContentSecurityPolicy:
 
     def __init__(
         self,
-        policy: cabc.Mapping[str, Value] | cabc.Iterable[tuple[str, Value]] = (),
+        policy: cabc.Mapping[str, _Value] | cabc.Iterable[tuple[str, _Value]] = (),
         /,
         **directives: t.Unpack[_Keywords],
     ) -> None:
         pairs = policy.items() if isinstance(policy, cabc.Mapping) else policy
         loose = [(_check_name(n, loose=True), v) for n, v in pairs]
         loose += [(_check_name(n, loose=True), v) for n, v in directives.items()]
-        self._set(
-            [(n, _as_sources(n, v)) for n, v in loose if v is not None and v is not False]
-        )
+        given = [(n, v) for n, v in loose if v is not None and v is not False]
+        self._set((n, _as_sources(n, v)) for n, v in given)
 
     def _set(self, pairs: cabc.Iterable[tuple[str, tuple[str, ...]]]) -> None:
         result: dict[str, tuple[str, ...]] = {}
         for name, sources in pairs:
             if name in result:
-                _fail(f"directive {name!r} is declared twice (browsers ignore the second)")
+                _fail(f"directive {name!r} is declared twice (browsers drop the 2nd)")
             _check_directive(name, sources)
             result[name] = tuple(dict.fromkeys(sources))  # drop repeated sources
         if not result:
             _fail("the policy has no directives")
         object.__setattr__(self, "_directives", tuple(result.items()))
 
-    def _derive(self, pairs: cabc.Iterable[tuple[str, tuple[str, ...]]]) -> t.Self:
-        new = object.__new__(type(self))
+    @classmethod
+    def _build(cls, pairs: cabc.Iterable[tuple[str, tuple[str, ...]]]) -> t.Self:
+        new = object.__new__(cls)
         new._set(pairs)
         return new
 
@@ -388,12 +384,12 @@ class ContentSecurityPolicy:
                 f"',' at index {value.index(',')} separates policies; from_header"
                 " reads one policy (parse_policy_list reads a list)"
             )
-        policies = parse_policy_list(value)
-        pairs = [(_check_name(n, loose=False), tuple(s)) for n, s in policies[0]] if policies else []
+        policies = parse_policy_list(value) or [[]]
+        pairs = [(_check_name(n, loose=False), tuple(s)) for n, s in policies[0]]
         for name, sources in pairs:
             if NONCE in sources:
                 _fail(f"{name}: {NONCE} is the placeholder's display form, not a nonce")
-        return cls._derive(object.__new__(cls), pairs)
+        return cls._build(pairs)
 
     @property
     def directives(self) -> cabc.Mapping[str, tuple[str, ...]]:
@@ -433,7 +429,7 @@ class ContentSecurityPolicy:
         name = _check_name(directive, loose=True)
         current = dict(self._directives)
         current[name] = current.get(name, ()) + sources
-        return self._derive(current.items())
+        return self._build(current.items())
 
     def with_directive(self, directive: str, *sources: str) -> t.Self:
         """Return a copy where ``directive`` holds exactly ``sources``.
@@ -442,12 +438,12 @@ class ContentSecurityPolicy:
         no sources for a boolean directive such as upgrade-insecure-requests.
         """
         name = _check_name(directive, loose=True)
-        return self._derive({**dict(self._directives), name: sources}.items())
+        return self._build({**dict(self._directives), name: sources}.items())
 
     def without(self, *directives: str) -> t.Self:
         """Return a copy without ``directives``; one that is not set is fine."""
         names = {_check_name(d, loose=True) for d in directives}
-        return self._derive(p for p in self._directives if p[0] not in names)
+        return self._build(p for p in self._directives if p[0] not in names)
 
     def _render(self, nonce_source: str) -> str:
         return "; ".join(

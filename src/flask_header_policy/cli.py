@@ -1,0 +1,141 @@
+"""``flask headers``: see the headers each route sends, and where they come from."""
+
+from __future__ import annotations
+
+import json
+import sys
+import typing as t
+
+import click
+from flask import current_app
+from flask import Flask
+from flask.cli import with_appcontext
+from rich.console import Console
+from rich.table import Table
+
+from .rules import Declared
+from .rules import Mode
+
+#: The pseudo-endpoint row for URLs that match no route (404 and 405 pages).
+UNMATCHED = "(unmatched URL: 404/405)"
+
+
+@click.group("headers")
+def headers_cli() -> None:
+    """Show and audit the response headers of this app's routes."""
+
+
+def _layer(declared: Declared) -> str:
+    if declared.dynamic is not None:
+        return "dynamic"
+    return declared.source
+
+
+def _entry(declared: Declared) -> dict[str, t.Any]:
+    return {
+        "name": declared.name,
+        "value": declared.describe(),
+        "layer": _layer(declared),
+        "declared_in": declared.source,
+        "mode": declared.mode.value,
+        "mimetypes": sorted(declared.mimetypes) if declared.mimetypes else None,
+        "secure_only": declared.secure_only,
+    }
+
+
+def route_headers(app: Flask, endpoint: str | None = None) -> list[dict[str, t.Any]]:
+    """Every route (and the unmatched-URL page) with its effective headers.
+
+    :param endpoint: only this endpoint (``UNMATCHED`` for the 404 page).
+    """
+    policy = app.extensions["header_policy"].policy
+    rows: list[dict[str, t.Any]] = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if endpoint is not None and rule.endpoint != endpoint:
+            continue
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        rows.append(
+            {
+                "endpoint": rule.endpoint,
+                "methods": methods,
+                "rule": rule.rule,
+                "headers": [_entry(d) for d in policy.effective(app, rule.endpoint)],
+            }
+        )
+    if endpoint in (None, UNMATCHED):
+        rows.append(
+            {
+                "endpoint": UNMATCHED,
+                "methods": [],
+                "rule": "",
+                "headers": [_entry(d) for d in policy.effective(app, None)],
+            }
+        )
+    return rows
+
+
+@headers_cli.command("show")
+@click.option("--endpoint", help="Show only this endpoint.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@with_appcontext
+def show_command(endpoint: str | None, as_json: bool) -> None:
+    """Show the headers each route sends and the layer each came from.
+
+    Layers: app, blueprint:<name>, view, dynamic (computed per request).
+    Mode: default (the response's own header wins), force, append, remove.
+    """
+    app = t.cast(Flask, t.cast(t.Any, current_app)._get_current_object())
+    if "header_policy" not in app.extensions:
+        raise click.ClickException(
+            "This app has no header policy: install it with HeaderPolicy(app)"
+            " or policy.init_app(app)."
+        )
+    known = {rule.endpoint for rule in app.url_map.iter_rules()} | {UNMATCHED}
+    if endpoint is not None and endpoint not in known:
+        raise click.BadParameter(
+            f"no endpoint named {endpoint!r}; see 'flask routes'",
+            param_hint="--endpoint",
+        )
+    rows = route_headers(app, endpoint)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not any(row["headers"] for row in rows):
+        click.echo(
+            "No headers are declared for any route yet. Declare some with"
+            " HeaderPolicy(app, headers={...}) or @policy.headers({...})."
+        )
+        return
+    _print_table(rows)
+
+
+def _print_table(rows: list[dict[str, t.Any]]) -> None:
+    out: t.TextIO = sys.stdout
+    # A pipe or a test runner gets wide lines rather than values folded at 80.
+    console = Console(file=out, width=None if out.isatty() else 200, soft_wrap=False)
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
+    for column in ("Endpoint", "Methods", "Rule", "Header", "Value", "Layer", "Mode"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        first = True
+        for header in row["headers"] or [None]:
+            route = (
+                (row["endpoint"], ", ".join(row["methods"]), row["rule"])
+                if first
+                else ("", "", "")
+            )
+            first = False
+            if header is None:
+                table.add_row(*route, "(none)", "", "", "")
+                continue
+            mode = header["mode"] if header["mode"] != Mode.DEFAULT.value else ""
+            if header["mimetypes"]:
+                mode = " ".join(
+                    filter(None, [mode, "only " + ",".join(header["mimetypes"])])
+                )
+            if header["secure_only"]:
+                mode = " ".join(filter(None, [mode, "https only"]))
+            table.add_row(
+                *route, header["name"], header["value"], header["layer"], mode
+            )
+    console.print(table)
