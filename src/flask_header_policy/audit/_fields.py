@@ -1,0 +1,96 @@
+"""Header fields as the audit reads them, from whatever the caller passes.
+
+The grader receives ``(name, value)`` pairs with repeated fields kept. It
+looks them up by lower-cased name and, where the Observatory reads one
+combined value, joins repeated fields with ``", "`` as an HTTP client does
+(RFC 9110 §5.3). Malformed entries are skipped: the audit never raises.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+__all__ = ["Fields", "collect", "decode_body"]
+
+_WS = " \t"
+
+
+class Fields:
+    """Response header fields by lower-cased name, values in order."""
+
+    __slots__ = ("_by_name", "pairs")
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        #: every well-formed ``(name, value)`` pair, values trimmed.
+        self.pairs = pairs
+        self._by_name: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._by_name.setdefault(name.lower(), []).append(value)
+
+    def all(self, name: str) -> list[str]:
+        """Every value of ``name``, in order (empty when absent)."""
+        return list(self._by_name.get(name.lower(), ()))
+
+    def has(self, name: str) -> bool:
+        """Whether at least one ``name`` field is present."""
+        return name.lower() in self._by_name
+
+    def first(self, name: str) -> str | None:
+        """The first value of ``name``, or ``None``."""
+        values = self._by_name.get(name.lower())
+        return values[0] if values else None
+
+    def joined(self, name: str) -> str | None:
+        """All values of ``name`` joined with ``", "``, or ``None``."""
+        values = self._by_name.get(name.lower())
+        return ", ".join(values) if values else None
+
+
+def collect(headers: object) -> Fields:
+    """Build :class:`Fields` from pairs, a mapping or Werkzeug ``Headers``.
+
+    Anything that is not a two-item pair of strings is skipped.
+    """
+    pairs: list[tuple[str, str]] = []
+    try:
+        items: t.Any
+        if isinstance(headers, cabc.Mapping):
+            items = headers.items()
+        elif hasattr(headers, "to_wsgi_list"):
+            items = headers.to_wsgi_list()
+        else:
+            items = headers
+        for item in items:
+            if (
+                isinstance(item, tuple | list)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and isinstance(item[1], str)
+            ):
+                pairs.append((item[0].strip(_WS), item[1].strip(_WS)))
+    except Exception:  # noqa: BLE001 - an odd iterable must not break the audit
+        pass
+    return Fields(pairs)
+
+
+def decode_body(body: object, content_type: str | None) -> str | None:
+    """Return ``body`` as text, decoded with the Content-Type charset.
+
+    Falls back to UTF-8 with replacement characters; ``None`` if there is no
+    usable body.
+    """
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, bytes | bytearray | memoryview):
+        return None
+    charset = "utf-8"
+    if content_type:
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip(' \t"'):
+                charset = value.strip(' \t"')
+    try:
+        return bytes(body).decode(charset, errors="replace")
+    except Exception:  # noqa: BLE001 - unknown or broken codec
+        return bytes(body).decode("utf-8", errors="replace")
