@@ -85,8 +85,8 @@ def test_keyword_constants(name: str, expected: str) -> None:
         ),
         (
             ([("img-src", "*"), ("report-uri", ["/csp", "https://r.example/c?a=1"])],),
-            {"report_to": "csp-endpoint"},
-            "img-src *; report-uri /csp https://r.example/c?a=1; report-to csp-endpoint",
+            {"report_to": "csp-end"},
+            "img-src *; report-uri /csp https://r.example/c?a=1; report-to csp-end",
         ),
         (
             (),
@@ -113,6 +113,7 @@ def test_keyword_constants(name: str, expected: str) -> None:
             "require-trusted-types-for 'script'; trusted-types app 'allow-duplicates'",
         ),
         ((), {"trusted_types": True}, "trusted-types"),
+        ((), {"object_src": [NONE, NONE]}, "object-src 'none'"),
         # None and False leave a directive out; repeated sources collapse.
         (
             (),
@@ -188,6 +189,7 @@ def test_construct_and_render(
         ),
         ({"default-src": [NONE, SELF]}, "'none' cannot be combined"),
         ({"script-src": [SELF, NONE]}, "'none' cannot be combined"),
+        ({"script-src": [NONE, NONE, SELF]}, "'none' cannot be combined"),
         ({"script-src": "'sha256-abc'"}, "\"'sha256-abc'\""),
         ({"script-src": SHA256_A.replace("=", "")}, "44 characters"),
         ({"script-src": SHA256_A.replace("sha256", "sha512")}, "88 characters"),
@@ -232,15 +234,21 @@ def test_mapping_and_keyword_duplicate() -> None:
     "header",
     [
         "default-src 'none'",
-        "default-src 'self'; script-src 'nonce-r4nd0m' 'strict-dynamic'; object-src 'none'; base-uri 'none'",
-        f"script-src {SHA256_A} 'unsafe-hashes' 'report-sample'; style-src 'self' 'unsafe-inline'",
-        "img-src * data: blob:; media-src https://*.cdn.example:443/v/; font-src fonts.gstatic.com",
+        "default-src 'self'; script-src 'nonce-r4nd0m' 'strict-dynamic';"
+        " object-src 'none'; base-uri 'none'",
+        f"script-src {SHA256_A} 'unsafe-hashes' 'report-sample';"
+        " style-src 'self' 'unsafe-inline'",
+        "img-src * data: blob:; media-src https://*.cdn.example:443/v/;"
+        " font-src fonts.gstatic.com",
         "frame-ancestors 'none'; form-action 'self'; upgrade-insecure-requests",
         "report-uri /csp-report https://r.example/x; report-to default",
         "sandbox allow-scripts allow-same-origin; webrtc 'allow'",
-        "require-trusted-types-for 'script'; trusted-types default dompurify 'allow-duplicates'",
-        "script-src 'wasm-unsafe-eval' 'trusted-types-eval' 'unsafe-eval'; connect-src 'unsafe-allow-redirects' 'self'",
-        "worker-src blob:; manifest-src 'self'; child-src 'self'; frame-src https:; sandbox",
+        "require-trusted-types-for 'script';"
+        " trusted-types default dompurify 'allow-duplicates'",
+        "script-src 'wasm-unsafe-eval' 'trusted-types-eval' 'unsafe-eval';"
+        " connect-src 'unsafe-allow-redirects' 'self'",
+        "worker-src blob:; manifest-src 'self'; child-src 'self'; frame-src https:;"
+        " sandbox",
     ],
 )
 def test_round_trip(header: str) -> None:
@@ -490,3 +498,8 @@ def test_parse_never_raises(value: str) -> None:
         return
     if not policy_obj.uses_nonce:
         assert CSP.from_header(policy_obj.to_header()) == policy_obj
+
+
+def test_from_header_takes_str() -> None:
+    with pytest.raises(InvalidHeaderError, match="takes a str, not bytes"):
+        CSP.from_header(b"default-src 'self'")  # type: ignore[arg-type]

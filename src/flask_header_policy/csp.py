@@ -269,9 +269,9 @@ def _check_directive(name: str, sources: tuple[str, ...]) -> None:
         _fail(f"{name} takes no sources, got {sources[0]!r}; pass True")
     for src in sources:
         _check_source(name, src)
-    if NONE in sources and len(sources) > 1:
-        other = next(src for src in sources if src != NONE)
-        _fail(f"{name}: 'none' cannot be combined with other sources ({other!r})")
+    others = [src for src in sources if src != NONE]
+    if NONE in sources and others:
+        _fail(f"{name}: 'none' cannot be combined with other sources ({others[0]!r})")
     if kind == "sources":
         if (
             STRICT_DYNAMIC in sources
