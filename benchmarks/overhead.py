@@ -127,7 +127,7 @@ def make_header_policy() -> Case:
 
 
 def make_talisman() -> Case:
-    from flask_talisman import Talisman
+    from flask_talisman import Talisman  # type: ignore[import-untyped]
 
     app = _hello_app("talisman")
     Talisman(app)
@@ -209,14 +209,14 @@ def check(case: Case, environ: WSGIEnvironment) -> list[str]:
     sent: dict[str, list[str]] = {}
     for name, value in headers:
         sent.setdefault(name.lower(), []).append(value)
-    for name, value in case.expected.items():
+    for name, wanted in case.expected.items():
         values = sent.get(name.lower())
         if not values:
             problems.append(f"missing header {name}")
         elif len(values) > 1:
             problems.append(f"header {name} sent {len(values)} times")
-        elif value is not None and values[0] != value:
-            problems.append(f"header {name}: {values[0]!r}, expected {value!r}")
+        elif wanted is not None and values[0] != wanted:
+            problems.append(f"header {name}: {values[0]!r}, expected {wanted!r}")
     return problems
 
 
@@ -369,10 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         problems = check(case, environ)
         if not args.json:
-            print(f"check {case.name}: sends {case.header_count} headers", end="")
-            print(": OK" if not problems else "")
+            verdict = "OK" if not problems else "FAILED"
+            print(
+                f"check {case.name}: {verdict}, sends {case.header_count} headers",
+                flush=True,
+            )
         for problem in problems:
-            print(f"  {case.name}: {problem}", file=sys.stderr)
+            print(f"  {case.name}: {problem}", file=sys.stderr, flush=True)
         failed = failed or bool(problems)
     if failed:
         print("sanity check failed: not benchmarking", file=sys.stderr)

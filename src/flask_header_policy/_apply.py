@@ -25,9 +25,6 @@ class RequestState(t.Protocol):
 
     request: t.Any
 
-    @property
-    def is_secure(self) -> bool: ...
-
     def response(self) -> t.Any: ...
 
     def nonce(self) -> str: ...
@@ -36,39 +33,49 @@ class RequestState(t.Protocol):
 OnError = cabc.Callable[[Declared, Exception], None]
 
 
+class _Static:
+    """Static declarations merged in one go: names, ready pairs, rules."""
+
+    __slots__ = ("rules", "names", "items")
+
+    def __init__(self, rules: cabc.Sequence[Declared]) -> None:
+        self.rules = tuple(rules)
+        self.names = frozenset(d.key for d in self.rules)
+        self.items = tuple(
+            (d.name, t.cast(str, d.static))
+            for d in self.rules
+            if d.mode is not Mode.REMOVE
+        )
+
+
 class CompiledPolicy:
     """The effective declarations of one endpoint, ready to apply.
+
+    Static declarations that need nothing but the scheme (HSTS is sent on
+    HTTPS only) are prebuilt twice, for plain and secure requests; the rest
+    (mimetype-scoped, dynamic, nonce) are "conditional" and need a
+    :class:`RequestState`.
 
     :param entries: the winning declaration for each header name, in the
         order they will be applied (lower layers first).
     """
 
-    __slots__ = ("entries", "_names", "_items", "_static", "_conditional")
+    __slots__ = ("entries", "needs_state", "_plain", "_secure", "_conditional")
 
     def __init__(self, entries: cabc.Sequence[Declared]) -> None:
         self.entries = tuple(entries)
-        unconditional = [
+        static = [
             d
             for d in self.entries
-            if (d.static is not None or d.mode is Mode.REMOVE)
-            and d.mimetypes is None
-            and not d.secure_only
+            if (d.static is not None or d.mode is Mode.REMOVE) and d.mimetypes is None
         ]
-        self._static = tuple(unconditional)
-        self._names = frozenset(d.key for d in unconditional)
-        self._items = tuple(
-            (d.name, t.cast(str, d.static))
-            for d in unconditional
-            if d.mode is not Mode.REMOVE
-        )
+        self._plain = _Static([d for d in static if not d.secure_only])
+        self._secure = _Static(static)
         self._conditional = tuple(
-            d for d in self.entries if all(d is not u for u in unconditional)
+            d for d in self.entries if all(d is not s for s in static)
         )
-
-    @property
-    def needs_state(self) -> bool:
-        """Whether :meth:`apply` needs a :class:`RequestState`."""
-        return bool(self._conditional)
+        #: Whether :meth:`apply` needs a :class:`RequestState`.
+        self.needs_state = bool(self._conditional)
 
     @property
     def uses_nonce(self) -> bool:
@@ -77,24 +84,26 @@ class CompiledPolicy:
     def apply(
         self,
         headers: HeaderList,
+        is_secure: bool,
         state: RequestState | None = None,
         on_error: OnError | None = None,
     ) -> None:
         """Merge the declarations into ``headers`` in place."""
+        group = self._secure if is_secure else self._plain
         present = {name.lower() for name, _ in headers}
-        if present.isdisjoint(self._names):
-            headers.extend(self._items)
+        if present.isdisjoint(group.names):
+            headers.extend(group.items)
             if not self._conditional:
                 return
-            present.update(name.lower() for name, _ in self._items)
+            present.update(name.lower() for name, _ in group.items)
         else:
-            for declared in self._static:
+            for declared in group.rules:
                 merge(headers, present, declared.name, declared.static, declared.mode)
         if state is None:
             return
         mimetype: str | None = None
         for declared in self._conditional:
-            if declared.secure_only and not state.is_secure:
+            if declared.secure_only and not is_secure:
                 continue
             if declared.mimetypes is not None:
                 if mimetype is None:

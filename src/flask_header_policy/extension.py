@@ -15,6 +15,7 @@ files, streaming, ``HEAD`` and ``OPTIONS``, and the session cookie.
 from __future__ import annotations
 
 import collections.abc as cabc
+import dataclasses
 import typing as t
 import weakref
 
@@ -34,11 +35,15 @@ from .rules import Header
 from .rules import Value
 
 if t.TYPE_CHECKING:
+    from .cookies import CookiePolicy
+    from .presets import Preset
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
 Headers = cabc.Mapping[str, Value | Header | None]
+HSTS = "strict-transport-security"
+_SECURE_SCHEMES = frozenset({"https", "wss"})
 F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
 _Rules = dict[str, Declared]
 
@@ -50,6 +55,12 @@ class HeaderPolicy:
     :param headers: the app layer: header name to value, see :func:`declare
         <flask_header_policy.rules.declare>` for what a value may be. These
         win over ``HEADER_POLICY_HEADERS`` from the app's config.
+    :param preset: ``"strict"``, ``"basic"``, ``"api"``, ``"owasp"``, a
+        :class:`~flask_header_policy.presets.Preset` or a plain mapping: the
+        lowest layer, under the config and ``headers``.
+    :param cookies: how to harden every ``Set-Cookie`` (add ``Secure`` on
+        HTTPS, ``HttpOnly``, ``SameSite``); ``False`` turns off the preset's
+        hardening; ``None`` defers to ``HEADER_POLICY_COOKIES`` and the preset.
     """
 
     def __init__(
@@ -57,8 +68,12 @@ class HeaderPolicy:
         app: Flask | None = None,
         *,
         headers: Headers | None = None,
+        preset: str | Preset | Headers | None = None,
+        cookies: CookiePolicy | None | t.Literal[False] = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
+        self._preset = None if preset is None else _resolve_preset(preset)
+        self._cookies = cookies
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
@@ -73,10 +88,33 @@ class HeaderPolicy:
         ``headers`` argument), validates it, and wraps ``app.wsgi_app``.
         """
         app.config.setdefault("HEADER_POLICY_HEADERS", {})
+        app.config.setdefault("HEADER_POLICY_PRESET", None)
+        app.config.setdefault("HEADER_POLICY_HSTS_ONLY_SECURE", True)
+        app.config.setdefault("HEADER_POLICY_COOKIES", None)
         config_rules = declare(
             app.config["HEADER_POLICY_HEADERS"], layer="app (HEADER_POLICY_HEADERS)"
         )
-        state = _AppState(self, _stack(config_rules, self._app_rules))
+        preset = self._preset
+        if preset is None and app.config["HEADER_POLICY_PRESET"] is not None:
+            preset = _resolve_preset(app.config["HEADER_POLICY_PRESET"])
+        preset_rules: _Rules = {}
+        cookies = self._cookies
+        if preset is not None:
+            preset_rules = declare(
+                preset.headers,
+                layer=f"preset {preset.name!r}",
+                source=f"preset:{preset.name}",
+            )
+        if cookies is None:
+            cookies = _config_cookies(app.config["HEADER_POLICY_COOKIES"])
+        if cookies is None and preset is not None:
+            cookies = preset.cookies
+        state = _AppState(
+            self,
+            _stack(preset_rules, config_rules, self._app_rules),
+            cookies=cookies or None,
+            hsts_only_secure=bool(app.config["HEADER_POLICY_HSTS_ONLY_SECURE"]),
+        )
         self._states.add(state)
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
@@ -174,6 +212,27 @@ def _stack(*layers: _Rules) -> _Rules:
     return merged
 
 
+def _resolve_preset(preset: str | Preset | Headers) -> Preset:
+    from .presets import resolve_preset
+
+    return resolve_preset(preset)
+
+
+def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
+    from .cookies import CookiePolicy
+
+    if value is None or value is False or isinstance(value, CookiePolicy):
+        return value
+    if value is True:
+        return CookiePolicy()
+    if isinstance(value, cabc.Mapping):
+        return CookiePolicy(**value)
+    raise TypeError(
+        "HEADER_POLICY_COOKIES must be None, a bool, a mapping of CookiePolicy"
+        f" options or a CookiePolicy, not {type(value).__name__}"
+    )
+
+
 def _state(app: Flask) -> _AppState:
     try:
         return t.cast(_AppState, app.extensions["header_policy"])
@@ -187,9 +246,18 @@ def _state(app: Flask) -> _AppState:
 class _AppState:
     """What one app's policy keeps: its app layer and per-endpoint cache."""
 
-    def __init__(self, policy: HeaderPolicy, app_rules: _Rules) -> None:
+    def __init__(
+        self,
+        policy: HeaderPolicy,
+        app_rules: _Rules,
+        *,
+        cookies: CookiePolicy | None,
+        hsts_only_secure: bool,
+    ) -> None:
         self.policy = policy
         self.app_rules = app_rules
+        self.cookies = cookies
+        self.hsts_only_secure = hsts_only_secure
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
 
@@ -198,6 +266,8 @@ class _AppState:
         if compiled is None:
             layers = self.policy._layers(app, endpoint)
             merged = _stack(self.app_rules, *layers)
+            if self.hsts_only_secure and HSTS in merged:
+                merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
             compiled = self.cache[endpoint] = CompiledPolicy(list(merged.values()))
         return compiled
 
@@ -221,18 +291,23 @@ class _AppState:
         request = environ.get("werkzeug.request")
         if request is None and has_request_context():
             request = t.cast(t.Any, request_proxy)._get_current_object()
-        rule = getattr(request, "url_rule", None)
+        rule = request.url_rule if request is not None else None
         endpoint = rule.endpoint if rule is not None else None
         compiled = self.cache.get(endpoint)
+        # What request.is_secure reads, after any ProxyFix has rewritten it.
+        is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
         try:
             if compiled is None:
                 app = t.cast(t.Any, current_app)._get_current_object()
                 compiled = self.compiled(app, endpoint)
             if compiled.needs_state:
                 per_request = _RequestState(request, status, headers)
-                compiled.apply(headers, per_request, self._on_error(endpoint))
+                on_error = self._on_error(endpoint)
+                compiled.apply(headers, is_secure, per_request, on_error)
             else:
-                compiled.apply(headers)
+                compiled.apply(headers, is_secure)
+            if self.cookies is not None:
+                self.cookies.apply(headers, is_secure=is_secure)
         except Exception as error:
             # Never turn a good response into a 500 in production; tests and
             # the debugger see the error.
@@ -278,10 +353,6 @@ class _RequestState:
         self._status = status
         self._headers = headers
         self._response: t.Any = None
-
-    @property
-    def is_secure(self) -> bool:
-        return bool(self.request is not None and self.request.is_secure)
 
     def response(self) -> t.Any:
         """A read-only snapshot of the response: status and headers, no body."""
