@@ -15,12 +15,21 @@ from flask_header_policy import HeaderPolicy
 from flask_header_policy.cli import route_headers
 
 from . import declarative
+from . import security
 
 #: Mount point -> (app, what it shows).
 MOUNTS: dict[str, tuple[Flask, str]] = {
     "/declarative": (
         declarative.app,
         "The seed's three views, headers declared instead of set by hand.",
+    ),
+    "/strict": (
+        security.strict_app,
+        "The strict preset: nonce-based CSP, HSTS (on HTTPS), hardened cookies.",
+    ),
+    "/basic": (
+        security.basic_app,
+        "The basic preset: helmet-like, no nonces.",
     ),
 }
 

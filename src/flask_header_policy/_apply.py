@@ -11,7 +11,9 @@ import collections.abc as cabc
 import typing as t
 
 from ._validate import check_value
+from .csp import parse_policy_list
 from .errors import InvalidHeaderError
+from .reporting import parse_reporting_endpoints
 from .rules import Declared
 from .rules import HeaderValue
 from .rules import Mode
@@ -60,7 +62,14 @@ class CompiledPolicy:
         order they will be applied (lower layers first).
     """
 
-    __slots__ = ("entries", "needs_state", "_plain", "_secure", "_conditional")
+    __slots__ = (
+        "entries",
+        "needs_state",
+        "problems",
+        "_plain",
+        "_secure",
+        "_conditional",
+    )
 
     def __init__(self, entries: cabc.Sequence[Declared]) -> None:
         self.entries = tuple(entries)
@@ -76,6 +85,8 @@ class CompiledPolicy:
         )
         #: Whether :meth:`apply` needs a :class:`RequestState`.
         self.needs_state = bool(self._conditional)
+        #: Inconsistencies between the winning declarations, found once.
+        self.problems = reporting_problems(self.entries)
 
     @property
     def uses_nonce(self) -> bool:
@@ -119,6 +130,45 @@ class CompiledPolicy:
                 continue
             if value is not None or declared.mode is Mode.REMOVE:
                 merge(headers, present, declared.name, value, declared.mode)
+
+
+_CSP_HEADERS = ("content-security-policy", "content-security-policy-report-only")
+
+
+def reporting_problems(entries: cabc.Iterable[Declared]) -> list[InvalidHeaderError]:
+    """CSP ``report-to`` names that no ``Reporting-Endpoints`` entry defines.
+
+    Browsers drop reports for a name they have no endpoint for, so a policy
+    that reports to ``csp`` must send ``Reporting-Endpoints: csp="…"`` too.
+    Dynamic values are not known in advance and are not checked.
+    """
+    by_key = {d.key: d for d in entries}
+    endpoints: set[str] = set()
+    declared_endpoints = by_key.get("reporting-endpoints")
+    if declared_endpoints is not None and declared_endpoints.static is not None:
+        endpoints = set(parse_reporting_endpoints(declared_endpoints.static) or {})
+    problems = []
+    for key in _CSP_HEADERS:
+        declared = by_key.get(key)
+        if declared is None or declared.dynamic is not None:
+            continue
+        text = declared.static or "".join(declared.template or ())
+        for policy in parse_policy_list(text):
+            for name, sources in policy:
+                missing = [
+                    s for s in sources if name == "report-to" and s not in endpoints
+                ]
+                for group in missing:
+                    problems.append(
+                        InvalidHeaderError(
+                            declared.name,
+                            f"report-to {group!r} names no endpoint: declare"
+                            f' Reporting-Endpoints with {group}="<url>" in the'
+                            " same or a lower layer",
+                            layer=declared.layer,
+                        )
+                    )
+    return problems
 
 
 def _resolve(declared: Declared, state: RequestState) -> str | None:

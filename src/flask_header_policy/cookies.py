@@ -16,6 +16,7 @@ from .errors import InvalidHeaderError
 
 __all__ = [
     "SAMESITE_VALUES",
+    "CookiePolicy",
     "SetCookie",
     "harden_set_cookie",
     "normalize_samesite",
@@ -180,3 +181,56 @@ def harden_set_cookie(
     # Only trailing separators are dropped, so "a=b;" does not become "a=b;;".
     base = value.rstrip(" \t;")
     return "; ".join([base, *additions])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CookiePolicy:
+    """How the extension hardens every ``Set-Cookie`` of a response.
+
+    Only missing attributes are added (see :func:`harden_set_cookie`).
+
+    :param secure: add ``Secure`` to cookies sent over HTTPS. Over plain HTTP
+        it is never added, since the browser would drop the cookie.
+    :param httponly: add ``HttpOnly``.
+    :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"`` to add when a
+        cookie has no SameSite attribute; ``None`` to leave SameSite alone.
+        ``"None"`` needs ``secure=True`` and is not added over plain HTTP.
+    :param exempt: names of cookies to leave exactly as the app sets them
+        (a cookie that client-side script must read, for example).
+    :raise InvalidHeaderError: at construction, for an invalid ``samesite``.
+    """
+
+    secure: bool = True
+    httponly: bool = True
+    samesite: str | None = "Lax"
+    exempt: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        canonical = normalize_samesite(self.samesite, secure=self.secure)
+        object.__setattr__(self, "samesite", canonical)
+        if isinstance(self.exempt, str):
+            raise TypeError("exempt takes a collection of cookie names, not a str")
+        object.__setattr__(self, "exempt", frozenset(self.exempt))
+
+    def harden(self, value: str, *, is_secure: bool) -> str:
+        """Return one ``Set-Cookie`` value with the missing attributes added.
+
+        :param is_secure: whether the response goes over HTTPS.
+        """
+        secure = self.secure and is_secure
+        samesite = self.samesite
+        if samesite == "None" and not secure:
+            samesite = None
+        return harden_set_cookie(
+            value, secure=secure, httponly=self.httponly, samesite=samesite
+        )
+
+    def apply(self, headers: list[tuple[str, str]], *, is_secure: bool) -> None:
+        """Harden every ``Set-Cookie`` in a WSGI header list, in place."""
+        for index, (name, value) in enumerate(headers):
+            if name.lower() == "set-cookie":
+                if self.exempt and value.partition("=")[0].strip() in self.exempt:
+                    continue
+                hardened = self.harden(value, is_secure=is_secure)
+                if hardened != value:
+                    headers[index] = (name, hardened)

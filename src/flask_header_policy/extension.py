@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import logging
 import typing as t
 import weakref
 
@@ -27,16 +28,17 @@ from flask import request as request_proxy
 
 from ._apply import CompiledPolicy
 from ._apply import HeaderList
+from .cookies import CookiePolicy
 from .nonce import csp_nonce
 from .nonce import SEALED_KEY
+from .presets import Preset
+from .presets import resolve_preset
 from .rules import declare
 from .rules import Declared
 from .rules import Header
 from .rules import Value
 
 if t.TYPE_CHECKING:
-    from .cookies import CookiePolicy
-    from .presets import Preset
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
@@ -72,7 +74,7 @@ class HeaderPolicy:
         cookies: CookiePolicy | None | t.Literal[False] = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
-        self._preset = None if preset is None else _resolve_preset(preset)
+        self._preset = None if preset is None else resolve_preset(preset)
         self._cookies = cookies
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
@@ -96,7 +98,7 @@ class HeaderPolicy:
         )
         preset = self._preset
         if preset is None and app.config["HEADER_POLICY_PRESET"] is not None:
-            preset = _resolve_preset(app.config["HEADER_POLICY_PRESET"])
+            preset = resolve_preset(app.config["HEADER_POLICY_PRESET"])
         preset_rules: _Rules = {}
         cookies = self._cookies
         if preset is not None:
@@ -212,15 +214,7 @@ def _stack(*layers: _Rules) -> _Rules:
     return merged
 
 
-def _resolve_preset(preset: str | Preset | Headers) -> Preset:
-    from .presets import resolve_preset
-
-    return resolve_preset(preset)
-
-
 def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
-    from .cookies import CookiePolicy
-
     if value is None or value is False or isinstance(value, CookiePolicy):
         return value
     if value is True:
@@ -268,7 +262,10 @@ class _AppState:
             merged = _stack(self.app_rules, *layers)
             if self.hsts_only_secure and HSTS in merged:
                 merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
-            compiled = self.cache[endpoint] = CompiledPolicy(list(merged.values()))
+            compiled = CompiledPolicy(list(merged.values()))
+            for problem in compiled.problems:
+                self._problem(app, endpoint, problem)
+            self.cache[endpoint] = compiled
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
@@ -317,6 +314,11 @@ class _AppState:
         finally:
             environ[SEALED_KEY] = True
 
+    def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
+        if app.testing or app.debug:
+            raise error
+        self._report(endpoint, "configuration", error, logger=app.logger)
+
     def _on_error(
         self, endpoint: str | None
     ) -> cabc.Callable[[Declared, Exception], None]:
@@ -327,16 +329,30 @@ class _AppState:
 
         return on_error
 
-    def _report(self, endpoint: str | None, what: str, error: Exception) -> None:
+    def _report(
+        self,
+        endpoint: str | None,
+        what: str,
+        error: Exception,
+        *,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        """Log a problem once per endpoint and kind."""
         if (endpoint, what) in self.reported:
             return
         self.reported.add((endpoint, what))
-        current_app.logger.error(
-            "Header policy: %s omitted on endpoint %r (logged once): %s",
-            what if what != "internal" else "policy",
+        (logger or current_app.logger).error(
+            "Header policy, endpoint %r: %s (logged once): %s",
             endpoint,
+            _WHAT.get(what, f"header {what!r} omitted"),
             error,
         )
+
+
+_WHAT = {
+    "internal": "policy not applied to this response",
+    "configuration": "inconsistent declarations",
+}
 
 
 def _strict() -> bool:

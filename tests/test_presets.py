@@ -1,0 +1,224 @@
+"""Every preset's exact headers: they are documented promises (README, "Presets")."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask import session
+
+from flask_header_policy import force
+from flask_header_policy import HeaderPolicy
+from flask_header_policy.audit import grade_response
+from flask_header_policy.presets import Preset
+from flask_header_policy.presets import PRESETS
+
+OWASP = json.loads(
+    (Path(__file__).parents[1] / "src/flask_header_policy/owasp.json").read_text()
+)
+NONCE = "{nonce}"
+RESTRICTIVE_PERMISSIONS = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(),"
+    " geolocation=(), gyroscope=(), hid=(), idle-detection=(), magnetometer=(),"
+    " microphone=(), midi=(), payment=(), serial=(), usb=(), xr-spatial-tracking=()"
+)
+
+EXPECTED: dict[str, dict[str, str]] = {
+    "strict": {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{NONCE}' 'strict-dynamic';"
+            f" style-src 'self' 'nonce-{NONCE}'; img-src 'self'; font-src 'self';"
+            " connect-src 'self'; manifest-src 'self'; object-src 'none';"
+            " base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        ),
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": RESTRICTIVE_PERMISSIONS,
+    },
+    "basic": {
+        "Content-Security-Policy": (
+            "default-src 'self'; base-uri 'self'; font-src 'self' https: data:;"
+            " form-action 'self'; frame-ancestors 'self'; img-src 'self' data:;"
+            " object-src 'none'; script-src 'self'; script-src-attr 'none';"
+            " style-src 'self' https: 'unsafe-inline'; upgrade-insecure-requests"
+        ),
+        "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Origin-Agent-Cluster": "?1",
+        "X-DNS-Prefetch-Control": "off",
+        "X-Download-Options": "noopen",
+        "X-Permitted-Cross-Domain-Policies": "none",
+        "X-XSS-Protection": "0",
+    },
+    "api": {
+        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+        "Cache-Control": "no-store",
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    },
+    "owasp": {k: v for k, v in OWASP["add"].items() if k != "Clear-Site-Data"},
+}
+
+
+def page_app(preset: str | Preset, body: str = "<!doctype html><p>page</p>") -> Flask:
+    app = Flask(f"preset_{preset}")
+    app.testing = True
+    app.secret_key = "test"
+    HeaderPolicy(app, preset=preset)
+
+    @app.get("/")
+    def page() -> str:
+        session["user"] = "ada"
+        return body
+
+    @app.get("/api")
+    def api() -> dict[str, int]:
+        return {"n": 1}
+
+    return app
+
+
+def sent(app: Flask, path: str = "/", *, https: bool = True) -> dict[str, str]:
+    base = "https://localhost/" if https else "http://localhost/"
+    response = app.test_client().get(path, base_url=base)
+    assert response.status_code == 200
+    headers = response.headers
+    assert len(headers.getlist("Content-Security-Policy")) <= 1
+    return dict(headers)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_preset_sends_exactly_its_documented_values(name: str) -> None:
+    headers = sent(page_app(name))
+    nonce = re.search(r"'nonce-([^']+)'", headers["Content-Security-Policy"])
+    expected = dict(EXPECTED[name])
+    if nonce is not None:
+        csp = expected["Content-Security-Policy"].replace(NONCE, nonce.group(1))
+        expected["Content-Security-Policy"] = csp
+    policy = {k: v for k, v in headers.items() if k in expected}
+    assert policy == expected
+    for removed in ("Server", "X-Powered-By"):
+        assert removed not in headers
+
+
+def test_every_preset_is_pinned() -> None:
+    assert set(PRESETS) == set(EXPECTED) == {"strict", "basic", "api", "owasp"}
+
+
+def test_owasp_remove_list_is_applied() -> None:
+    app = page_app("owasp")
+
+    @app.get("/leaky")
+    def leaky() -> tuple[str, dict[str, str]]:
+        return "x", {name: "leak" for name in OWASP["remove"][:40]}
+
+    headers = sent(app, "/leaky")
+    assert not set(OWASP["remove"]) & set(headers)
+
+
+def test_owasp_leaves_out_clear_site_data_on_every_response() -> None:
+    assert "Clear-Site-Data" not in sent(page_app("owasp"))
+
+
+@pytest.mark.parametrize(
+    ("name", "cookie"),
+    [
+        ("strict", "HttpOnly; Path=/; Secure; SameSite=Lax"),
+        ("api", "HttpOnly; Path=/; Secure; SameSite=Strict"),
+        ("basic", "HttpOnly; Path=/"),
+        ("owasp", "HttpOnly; Path=/"),
+    ],
+)
+def test_preset_cookie_hardening(name: str, cookie: str) -> None:
+    set_cookie = sent(page_app(name))["Set-Cookie"]
+    assert set_cookie.split("; ", 1)[1] == cookie
+
+
+def test_strict_html_page_with_session_scores_135() -> None:
+    """The issue's target: the Observatory maximum without preload or scripts."""
+    app = page_app("strict")
+    response = app.test_client().get("/", base_url="https://localhost/")
+    result = grade_response(
+        response.headers.to_wsgi_list(),
+        body=response.get_data(as_text=True),
+        url="https://localhost/",
+    )
+    assert (result.score, result.grade) == (135, "A+")
+    assert all(test.passed for test in result.tests)
+
+
+def test_strict_json_has_no_csp_and_no_nonce() -> None:
+    headers = sent(page_app("strict"), "/api")
+    assert "Content-Security-Policy" not in headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_hsts_of_a_preset_is_only_sent_over_https() -> None:
+    assert "Strict-Transport-Security" not in sent(page_app("strict"), https=False)
+
+
+def test_preset_is_overridable_per_layer() -> None:
+    app = Flask("override")
+    app.testing = True
+    policy = HeaderPolicy(
+        app,
+        preset="strict",
+        headers={"X-Frame-Options": "SAMEORIGIN", "Referrer-Policy": None},
+    )
+
+    @app.get("/")
+    def index() -> str:
+        return "x"
+
+    @app.get("/embed")
+    @policy.headers({"Cross-Origin-Resource-Policy": force("cross-origin")})
+    def embed() -> str:
+        return "x"
+
+    index_headers = sent(app)
+    assert index_headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "Referrer-Policy" not in index_headers
+    assert sent(app, "/embed")["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+def test_preset_replace_makes_a_new_preset() -> None:
+    strict = PRESETS["strict"]
+    mine = strict.replace({"x-frame-options": None, "X-Extra": "1"}, name="mine")
+    assert mine.name == "mine"
+    assert "X-Frame-Options" not in mine.headers
+    assert mine.headers["X-Extra"] == "1"
+    assert "X-Frame-Options" in strict.headers
+    headers = sent(page_app(mine))
+    assert headers["X-Extra"] == "1"
+    assert "X-Frame-Options" not in headers
+
+
+def test_preset_from_config() -> None:
+    app = Flask("configured")
+    app.config["HEADER_POLICY_PRESET"] = "api"
+    HeaderPolicy(app)
+
+    @app.get("/")
+    def index() -> dict[str, int]:
+        return {}
+
+    assert sent(app)["Cache-Control"] == "no-store"
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="choose one of strict, basic, api, owasp"):
+        HeaderPolicy(preset="stricter")
