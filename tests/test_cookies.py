@@ -5,10 +5,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from flask_header_policy.cookies import SetCookie
+from flask_header_policy.cookies import CookiePolicy
 from flask_header_policy.cookies import harden_set_cookie
 from flask_header_policy.cookies import normalize_samesite
 from flask_header_policy.cookies import parse_set_cookie
+from flask_header_policy.cookies import SetCookie
 from flask_header_policy.errors import InvalidHeaderError
 
 
@@ -68,9 +69,7 @@ def test_parse_non_string_is_none() -> None:
         ("a=b; Secure=yes", True, False, None),
     ],
 )
-def test_flags(
-    value: str, secure: bool, httponly: bool, samesite: str | None
-) -> None:
+def test_flags(value: str, secure: bool, httponly: bool, samesite: str | None) -> None:
     cookie = parse_set_cookie(value)
     assert cookie is not None
     assert cookie.secure is secure
@@ -87,17 +86,24 @@ def test_flags(
         ("sid=1; secure", "sid=1; secure; HttpOnly; SameSite=Lax"),
         ("sid=1; SameSite=None; Secure", "sid=1; SameSite=None; Secure; HttpOnly"),
         ("sid=1; samesite=bogus", "sid=1; samesite=bogus; Secure; HttpOnly"),
-        ("sid=1; Secure; HttpOnly; SameSite=Strict", "sid=1; Secure; HttpOnly; SameSite=Strict"),
+        (
+            "sid=1; Secure; HttpOnly; SameSite=Strict",
+            "sid=1; Secure; HttpOnly; SameSite=Strict",
+        ),
         ("", ""),
         ("a=b\r\nX: y", "a=b\r\nX: y"),
     ],
 )
 def test_harden(value: str, expected: str) -> None:
-    assert harden_set_cookie(value, secure=True, httponly=True, samesite="lax") == expected
+    assert (
+        harden_set_cookie(value, secure=True, httponly=True, samesite="lax") == expected
+    )
 
 
 def test_harden_adds_only_what_is_asked() -> None:
-    assert harden_set_cookie("a=b", secure=False, httponly=False, samesite=None) == "a=b"
+    assert (
+        harden_set_cookie("a=b", secure=False, httponly=False, samesite=None) == "a=b"
+    )
     assert harden_set_cookie("a=b", secure=False, httponly=True, samesite="Strict") == (
         "a=b; HttpOnly; SameSite=Strict"
     )
@@ -115,7 +121,9 @@ def test_harden_adds_only_what_is_asked() -> None:
         ("none", True, "None"),
     ],
 )
-def test_normalize_samesite(samesite: str | None, secure: bool, expected: str | None) -> None:
+def test_normalize_samesite(
+    samesite: str | None, secure: bool, expected: str | None
+) -> None:
     assert normalize_samesite(samesite, secure=secure) == expected
 
 
@@ -130,6 +138,41 @@ def test_normalize_samesite(samesite: str | None, secure: bool, expected: str | 
 def test_harden_rejects_bad_samesite(samesite: str, secure: bool, match: str) -> None:
     with pytest.raises(InvalidHeaderError, match=match):
         harden_set_cookie("a=b", secure=secure, httponly=True, samesite=samesite)
+
+
+def test_cookie_policy_defaults_and_apply() -> None:
+    policy = CookiePolicy()
+    assert (policy.secure, policy.httponly, policy.samesite) == (True, True, "Lax")
+    headers = [
+        ("Content-Type", "text/html"),
+        ("Set-Cookie", "session=1; Path=/"),
+        ("set-cookie", "pref=dark; Secure; HttpOnly; SameSite=Strict"),
+    ]
+    policy.apply(headers, is_secure=True)
+    assert headers == [
+        ("Content-Type", "text/html"),
+        ("Set-Cookie", "session=1; Path=/; Secure; HttpOnly; SameSite=Lax"),
+        ("set-cookie", "pref=dark; Secure; HttpOnly; SameSite=Strict"),
+    ]
+
+
+def test_cookie_policy_over_http_adds_no_secure() -> None:
+    assert (
+        CookiePolicy().harden("a=b", is_secure=False) == "a=b; HttpOnly; SameSite=Lax"
+    )
+    policy = CookiePolicy(samesite="none")
+    assert policy.samesite == "None"
+    assert policy.harden("a=b", is_secure=False) == "a=b; HttpOnly"
+    assert (
+        policy.harden("a=b", is_secure=True) == "a=b; Secure; HttpOnly; SameSite=None"
+    )
+
+
+def test_cookie_policy_rejects_bad_samesite() -> None:
+    with pytest.raises(InvalidHeaderError, match="requires Secure"):
+        CookiePolicy(secure=False, samesite="None")
+    with pytest.raises(InvalidHeaderError, match="not one of"):
+        CookiePolicy(samesite="sometimes")
 
 
 @settings(max_examples=2000)

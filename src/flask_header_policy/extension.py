@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
-import logging
 import typing as t
 import weakref
 
 from flask import Blueprint
-from flask import current_app
 from flask import Flask
 from flask import has_request_context
+from flask import Request
 from flask import request as request_proxy
 
 from ._apply import CompiledPolicy
@@ -112,6 +111,7 @@ class HeaderPolicy:
         if cookies is None and preset is not None:
             cookies = preset.cookies
         state = _AppState(
+            app,
             self,
             _stack(preset_rules, config_rules, self._app_rules),
             cookies=cookies or None,
@@ -194,9 +194,14 @@ class HeaderPolicy:
             for key in (app.blueprints.get(name), name):
                 if key is not None and key in self._blueprint_rules:
                     layers.append(self._blueprint_rules[key])
+        # Follow functools.wraps: @policy.headers may sit under another decorator.
         view = app.view_functions.get(endpoint)
-        if view is not None and view in self._view_rules:
-            layers.append(self._view_rules[view])
+        wrapped: list[_Rules] = []
+        while view is not None:
+            if view in self._view_rules:
+                wrapped.append(self._view_rules[view])
+            view = getattr(view, "__wrapped__", None)
+        layers.extend(reversed(wrapped))  # an outer decorator wins over an inner one
         if endpoint in self._endpoint_rules:
             layers.append(self._endpoint_rules[endpoint])
         return layers
@@ -242,12 +247,15 @@ class _AppState:
 
     def __init__(
         self,
+        app: Flask,
         policy: HeaderPolicy,
         app_rules: _Rules,
         *,
         cookies: CookiePolicy | None,
         hsts_only_secure: bool,
     ) -> None:
+        # The state lives in app.extensions: a strong reference would be a cycle.
+        self.app = t.cast("cabc.Callable[[], Flask]", weakref.ref(app))
         self.policy = policy
         self.app_rules = app_rules
         self.cookies = cookies
@@ -285,63 +293,62 @@ class _AppState:
         return header_policy_wsgi_app
 
     def apply(self, environ: WSGIEnvironment, status: str, headers: HeaderList) -> None:
-        request = environ.get("werkzeug.request")
-        if request is None and has_request_context():
-            request = t.cast(t.Any, request_proxy)._get_current_object()
-        rule = request.url_rule if request is not None else None
-        endpoint = rule.endpoint if rule is not None else None
-        compiled = self.cache.get(endpoint)
-        # What request.is_secure reads, after any ProxyFix has rewritten it.
-        is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
+        """Merge the policy into one response's header list; never raises in
+        production (tests and the debugger see the error)."""
+        app = self.app()
+        endpoint: str | None = None
         try:
+            request = environ.get("werkzeug.request")
+            if not isinstance(request, Request):
+                # A view replaced it with a plain Werkzeug request, or a
+                # non-Flask app mounted below this one answers: use Flask's
+                # context when there is one, else the app layer.
+                request = _flask_request()
+            rule = request.url_rule if request is not None else None
+            endpoint = rule.endpoint if rule is not None else None
+            compiled = self.cache.get(endpoint)
             if compiled is None:
-                app = t.cast(t.Any, current_app)._get_current_object()
                 compiled = self.compiled(app, endpoint)
+            # What request.is_secure reads, after any ProxyFix has rewritten it.
+            is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
             if compiled.needs_state:
-                per_request = _RequestState(request, status, headers)
-                on_error = self._on_error(endpoint)
+                per_request = _RequestState(app, request, status, headers)
+                on_error = self._on_error(app, endpoint)
                 compiled.apply(headers, is_secure, per_request, on_error)
             else:
                 compiled.apply(headers, is_secure)
             if self.cookies is not None:
                 self.cookies.apply(headers, is_secure=is_secure)
         except Exception as error:
-            # Never turn a good response into a 500 in production; tests and
-            # the debugger see the error.
-            if _strict():
+            if app.testing or app.debug:
                 raise
-            self._report(endpoint, "internal", error)
+            self._report(app, endpoint, "internal", error)
         finally:
             environ[SEALED_KEY] = True
 
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:
             raise error
-        self._report(endpoint, "configuration", error, logger=app.logger)
+        self._report(app, endpoint, "configuration", error)
 
     def _on_error(
-        self, endpoint: str | None
+        self, app: Flask, endpoint: str | None
     ) -> cabc.Callable[[Declared, Exception], None]:
         def on_error(declared: Declared, error: Exception) -> None:
-            if _strict():
+            if app.testing or app.debug:
                 raise error
-            self._report(endpoint, declared.name, error)
+            self._report(app, endpoint, declared.name, error)
 
         return on_error
 
     def _report(
-        self,
-        endpoint: str | None,
-        what: str,
-        error: Exception,
-        *,
-        logger: logging.Logger | None = None,
+        self, app: Flask, endpoint: str | None, what: str, error: Exception
     ) -> None:
         """Log a problem once per endpoint and kind."""
         if (endpoint, what) in self.reported:
             return
         self.reported.add((endpoint, what))
-        (logger or current_app.logger).error(
+        app.logger.error(
             "Header policy, endpoint %r: %s (logged once): %s",
             endpoint,
             _WHAT.get(what, f"header {what!r} omitted"),
@@ -355,16 +362,21 @@ _WHAT = {
 }
 
 
-def _strict() -> bool:
-    return bool(current_app.testing or current_app.debug)
+def _flask_request() -> Request | None:
+    if not has_request_context():
+        return None
+    return t.cast(Request, t.cast(t.Any, request_proxy)._get_current_object())
 
 
 class _RequestState:
     """Lazy per-request facts for conditional and dynamic declarations."""
 
-    __slots__ = ("request", "_status", "_headers", "_response")
+    __slots__ = ("request", "_app", "_status", "_headers", "_response")
 
-    def __init__(self, request: t.Any, status: str, headers: HeaderList) -> None:
+    def __init__(
+        self, app: Flask, request: t.Any, status: str, headers: HeaderList
+    ) -> None:
+        self._app = app
         self.request = request
         self._status = status
         self._headers = headers
@@ -373,7 +385,7 @@ class _RequestState:
     def response(self) -> t.Any:
         """A read-only snapshot of the response: status and headers, no body."""
         if self._response is None:
-            self._response = current_app.response_class(
+            self._response = self._app.response_class(
                 status=self._status, headers=list(self._headers)
             )
         return self._response
