@@ -5,6 +5,7 @@ import typing as t
 
 import pytest
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from flask_header_policy.cache_control import CacheControl
@@ -137,6 +138,7 @@ def test_from_header_non_string() -> None:
 _seconds = st.none() | st.integers(min_value=0, max_value=10**10)
 
 
+@settings(deadline=None)
 @given(
     st.fixed_dictionaries(
         {},

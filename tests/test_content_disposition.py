@@ -5,6 +5,7 @@ import typing as t
 
 import pytest
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 from werkzeug.http import parse_options_header
 
@@ -202,6 +203,7 @@ _names = st.text(
 ).filter(lambda name: name not in (".", ".."))
 
 
+@settings(deadline=None)
 @given(st.sampled_from(["attachment", "inline"]), _names)
 def test_round_trip(disposition: str, filename: str) -> None:
     value = ContentDisposition(disposition, filename)

@@ -173,7 +173,7 @@ def test_parse_non_string(parse: t.Any) -> None:
     assert parse(b"same-origin") is None
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_parsers_never_raise(value: str) -> None:
     assert parse_coop(value) is None or isinstance(parse_coop(value), COOP)

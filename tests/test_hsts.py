@@ -153,6 +153,7 @@ def test_parse_non_string() -> None:
         StrictTransportSecurity.from_header(None)  # type: ignore[arg-type]
 
 
+@settings(deadline=None)
 @given(
     st.integers(min_value=0, max_value=10**12),
     st.booleans(),
@@ -164,7 +165,7 @@ def test_round_trip(max_age: int, include: bool, preload: bool) -> None:
     assert StrictTransportSecurity.from_header(hsts.to_header()) == hsts
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_parse_never_raises(value: str) -> None:
     parsed = parse_hsts(value)
@@ -172,7 +173,7 @@ def test_parse_never_raises(value: str) -> None:
     assert parsed.max_age is None or parsed.max_age >= 0
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     st.lists(
         st.sampled_from(

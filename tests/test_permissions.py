@@ -242,6 +242,7 @@ def test_parse_non_string() -> None:
 _entries = st.sampled_from(["self", "*", "https://a.example", "http://b.example:8080"])
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(sorted(KNOWN_FEATURES)),
@@ -256,14 +257,14 @@ def test_round_trip(policy: dict[str, list[str]], report_to: str | None) -> None
     assert parse_permissions_policy(value.to_header()) == dict(value.features)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_parse_never_raises(value: str) -> None:
     result = parse_permissions_policy(value)
     assert result is None or isinstance(result, dict)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     st.lists(
         st.sampled_from(["camera", "=", "(", ")", "self", "*", '"', ",", ";", " ", "a"])

@@ -134,6 +134,7 @@ def test_parse_non_string() -> None:
     assert parse_reporting_endpoints(None) is None  # type: ignore[arg-type]
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.from_regex(r"[a-z][a-z0-9_\-.*]{0,10}", fullmatch=True),
@@ -147,14 +148,14 @@ def test_round_trip(endpoints: dict[str, str]) -> None:
     assert parse_reporting_endpoints(value.to_header()) == endpoints
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_parse_never_raises(value: str) -> None:
     result = parse_reporting_endpoints(value)
     assert result is None or isinstance(result, dict)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     st.lists(
         st.sampled_from(["csp", "=", '"', "/", "https://", "[", ",", ";", " ", "%"])
