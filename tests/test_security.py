@@ -10,6 +10,7 @@ import pytest
 from flask import Blueprint
 from flask import Flask
 from flask import render_template_string
+from flask import request
 from flask import Response
 from flask import stream_with_context
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -33,6 +34,7 @@ from flask_header_policy.csp import STRICT_DYNAMIC
 from flask_header_policy.framing import XContentTypeOptions
 from flask_header_policy.framing import XFrameOptions
 from flask_header_policy.hsts import StrictTransportSecurity
+from flask_header_policy.nonce import NONCE_KEY
 from flask_header_policy.permissions import PermissionsPolicy
 from flask_header_policy.referrer import ReferrerPolicy
 from flask_header_policy.reporting import ReportingEndpoints
@@ -112,9 +114,7 @@ def test_no_nonce_and_no_csp_for_json(app: Flask) -> None:
 
     @app.after_request
     def record(response: Response) -> Response:
-        from flask import g
-
-        made.append(g.get("_header_policy_nonce"))
+        made.append(request.environ.get(NONCE_KEY))
         return response
 
     headers = app.test_client().get("/json").headers
@@ -155,6 +155,16 @@ def test_nonce_read_after_headers_is_the_one_sent(app: Flask) -> None:
     response = app.test_client().get("/stream-html")
     sent = nonces(response.headers["Content-Security-Policy"])
     assert set(re.findall(r'nonce="([^"]+)"', response.get_data(as_text=True))) == sent
+
+
+def test_nonce_is_per_request_inside_an_outer_app_context(app: Flask) -> None:
+    """Flask reuses a pushed app context (and its g) for requests made in it."""
+    client = app.test_client()
+    with app.app_context():
+        first = nonces(client.get("/").headers["Content-Security-Policy"])
+        second = nonces(client.get("/").headers["Content-Security-Policy"])
+    assert len(first) == len(second) == 1
+    assert first != second
 
 
 def test_csp_nonce_is_a_jinja_global(app: Flask) -> None:

@@ -9,10 +9,12 @@ import typing as t
 import click
 from flask import current_app
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
 from rich.console import Console
 from rich.table import Table
 
+from .audit.cli import audit_options
 from .rules import Declared
 from .rules import Mode
 
@@ -139,3 +141,41 @@ def _print_table(rows: list[dict[str, t.Any]]) -> None:
                 *route, header["name"], header["value"], header["layer"], mode
             )
     console.print(table)
+
+
+@headers_cli.command("audit")
+@click.argument("url", required=False)
+@audit_options
+@click.pass_context
+def audit_command(
+    ctx: click.Context,
+    url: str | None,
+    paths: tuple[str, ...],
+    as_json: bool,
+    html_file: str | None,
+    min_grade: str | None,
+    timeout: float,
+) -> None:
+    """Grade each route's headers on the MDN HTTP Observatory's rules.
+
+    Without URL, the current app is audited in process, as if served at
+    https://localhost/: every GET route without URL arguments, the 404 page
+    and one static file (add routes with arguments with --url /user/1).
+    With URL, that live site is fetched over the network instead (needs
+    httpx), with --url adding more pages of it.
+    """
+    from .audit.cli import emit
+    from .audit.cli import progress
+    from .audit.cli import run_live
+
+    if url is not None:
+        audits = run_live(url, paths, timeout)
+        title = url
+    else:
+        from .audit.app import audit_app
+
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context(), progress() as on_progress:
+            audits = audit_app(app, paths=paths, on_progress=on_progress)
+        title = app.import_name
+    emit(audits, title=title, as_json=as_json, html_file=html_file, min_grade=min_grade)

@@ -1,21 +1,25 @@
 """The per-request CSP nonce.
 
 The nonce is created on first use, from :mod:`secrets` (144 bits, base64url),
-and kept on ``g`` for the rest of the request, so every CSP header of the
-response and every template carry the same one. Once the response headers are
-built, a request that has no nonce cannot get one: it would not be in any
-header, and the script it marks would be blocked.
+and kept in the request's WSGI environ for the rest of the request, so every
+CSP header of the response and every template carry the same one. (Not on
+``g``: a request made while an app context is already pushed, as in the CLI or
+a test, shares that context's ``g`` with the requests before it.)
+
+Once the response headers are built, a request that has no nonce cannot get
+one: it would not be in any header, and the script it marks would be blocked.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import g
 from flask import request
 
 #: Set in the WSGI environ once the policy has built the response headers.
 SEALED_KEY = "flask_header_policy.headers_built"
+#: The request's nonce, in its WSGI environ.
+NONCE_KEY = "flask_header_policy.nonce"
 
 
 class NonceUnavailableError(RuntimeError):
@@ -33,14 +37,15 @@ def csp_nonce() -> str:
         built without a nonce (the policy of this response has none, or the
         call comes from a streamed body after headers were sent).
     """
-    nonce: str | None = g.get("_header_policy_nonce")
+    environ = request.environ
+    nonce: str | None = environ.get(NONCE_KEY)
     if nonce is None:
-        if request.environ.get(SEALED_KEY):
+        if environ.get(SEALED_KEY):
             raise NonceUnavailableError(
                 "csp_nonce() was called after the response headers were built,"
                 " and they carry no nonce: the script or style it marks would be"
                 " blocked. Use a policy with NONCE for this view, and read the"
                 " nonce before the response is returned (not in a streamed body)."
             )
-        nonce = g._header_policy_nonce = secrets.token_urlsafe(18)
+        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
     return nonce

@@ -112,19 +112,17 @@ BASIC = Preset(
         "Content-Security-Policy": only_for(
             HTML,
             ContentSecurityPolicy(
-                {
-                    "default-src": [SELF],
-                    "base-uri": [SELF],
-                    "font-src": [SELF, "https:", "data:"],
-                    "form-action": [SELF],
-                    "frame-ancestors": [SELF],
-                    "img-src": [SELF, "data:"],
-                    "object-src": [NONE],
-                    "script-src": [SELF],
-                    "script-src-attr": [NONE],
-                    "style-src": [SELF, "https:", UNSAFE_INLINE],
-                    "upgrade-insecure-requests": True,
-                }
+                default_src=[SELF],
+                base_uri=[SELF],
+                font_src=[SELF, "https:", "data:"],
+                form_action=[SELF],
+                frame_ancestors=[SELF],
+                img_src=[SELF, "data:"],
+                object_src=[NONE],
+                script_src=[SELF],
+                script_src_attr=[NONE],
+                style_src=[SELF, "https:", UNSAFE_INLINE],
+                upgrade_insecure_requests=True,
             ),
         ),
         "Strict-Transport-Security": StrictTransportSecurity(

@@ -49,9 +49,7 @@ class _Collector(html.parser.HTMLParser):
         self.referrer: str | None = None
         self.scripts: list[Script] = []
 
-    def handle_starttag(
-        self, tag: str, attrs: list[tuple[str, str | None]]
-    ) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ("meta", "script"):
             return
         # The first of a repeated attribute wins, as in the HTML tokenizer.

@@ -1,0 +1,19 @@
+"""Audit a response: the MDN HTTP Observatory's grade, and findings (sans-IO).
+
+:func:`grade_response` scores one response's headers (and HTML body) with the
+Observatory's published rules and lists what to fix; :func:`compare_nonces`
+checks two responses for a reused CSP nonce. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+from ._scoring import curve as curve
+from ._scoring import grade_for_score as grade_for_score
+from ._scoring import SCORE_TABLE as SCORE_TABLE
+from ._scoring import TEST_NAMES as TEST_NAMES
+from ._types import Finding as Finding
+from ._types import GradeResult as GradeResult
+from ._types import Severity as Severity
+from ._types import TestResult as TestResult
+from .findings import compare_nonces as compare_nonces
+from .grader import grade_response as grade_response

@@ -1,0 +1,213 @@
+"""``header-policy-audit URL``: grade a live site from the command line.
+
+The options, the live audit and the output are shared with
+``flask headers audit`` (:mod:`flask_header_policy.cli`), which also audits
+the current app in process.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextlib
+import sys
+import typing as t
+import urllib.parse
+
+import click
+
+from .results import GRADES
+from .results import RouteAudit
+
+__all__ = ["audit_options", "emit", "main", "progress", "run_live"]
+
+F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
+
+#: Progress goes to stderr from this many routes on.
+PROGRESS_FROM = 5
+_LIVE_MISSING = "Auditing a URL needs httpx: pip install flask-header-policy[live]"
+
+
+def _grade(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    grade = value.strip().upper()
+    if grade not in GRADES:
+        raise click.BadParameter(
+            f"{value!r} is not a grade: use one of {', '.join(GRADES)}"
+        )
+    return grade
+
+
+def audit_options(f: F) -> F:
+    """The options both audit commands take (after the URL argument)."""
+    options = [
+        click.option(
+            "--url",
+            "paths",
+            multiple=True,
+            metavar="PATH",
+            help="Also audit this path (repeatable): a route with arguments,"
+            " e.g. /user/1, or another page of the URL's site.",
+        ),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print JSON for machines."
+        ),
+        click.option(
+            "--html",
+            "html_file",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Also write a self-contained HTML report to this file.",
+        ),
+        click.option(
+            "--min-grade",
+            callback=_grade,
+            metavar="GRADE",
+            help="Exit with status 1 if any route grades below GRADE"
+            " (A+ > A > A- > B+ > ... > F).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=10.0,
+            show_default=True,
+            help="Seconds per network operation (live audits only).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+class _Progress:
+    """``on_progress`` callback: lines on stderr, or a progress bar on a tty."""
+
+    def __init__(self, stack: contextlib.ExitStack, threshold: int) -> None:
+        self.stack = stack
+        self.threshold = threshold
+        self.bar: t.Any = None
+        self.task: t.Any = None
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        if total < self.threshold or not path:
+            return
+        if self.bar is None and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            console = Console(stderr=True)
+            self.bar = self.stack.enter_context(
+                Progress(console=console, transient=True)
+            )
+            self.task = self.bar.add_task("auditing", total=total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, description=f"auditing {path}")
+        else:
+            click.echo(f"auditing {done + 1}/{total} {path}", err=True)
+
+
+@contextlib.contextmanager
+def progress(threshold: int = PROGRESS_FROM) -> cabc.Iterator[_Progress]:
+    """An ``on_progress(done, total, path)`` callback for the span of the block.
+
+    :param threshold: report nothing when there are fewer routes than this.
+    """
+    with contextlib.ExitStack() as stack:
+        yield _Progress(stack, threshold)
+
+
+def run_live(url: str, paths: cabc.Sequence[str], timeout: float) -> list[RouteAudit]:
+    """Audit ``url`` and each of ``paths`` on its site; errors become usage-free.
+
+    :raise click.ClickException: httpx is missing, or a URL cannot be audited.
+    """
+    try:
+        from .live import audit_url
+        from .live import AuditError
+    except ModuleNotFoundError as exc:
+        if exc.name != "httpx":
+            raise
+        raise click.ClickException(_LIVE_MISSING) from None
+    if "://" not in url:
+        url = "https://" + url
+    urls = [url] + [urllib.parse.urljoin(url, path) for path in paths]
+    audits = []
+    # A network audit is slow: report progress from two URLs on.
+    with progress(2) as on_progress:
+        for index, target in enumerate(urls):
+            on_progress(index, len(urls), target)
+            try:
+                audits.append(audit_url(target, timeout=timeout))
+            except AuditError as exc:
+                raise click.ClickException(str(exc)) from None
+    return audits
+
+
+def emit(
+    audits: cabc.Sequence[RouteAudit],
+    *,
+    title: str,
+    as_json: bool = False,
+    html_file: str | None = None,
+    min_grade: str | None = None,
+) -> None:
+    """Print ``audits`` (table or JSON), write the HTML report, check the grade.
+
+    :raise click.exceptions.Exit: with status 1 when a route grades below
+        ``min_grade``; the failing routes are listed on stderr.
+    """
+    from .report import failing
+    from .report import print_table
+    from .report import render_html
+    from .report import render_json
+
+    if as_json:
+        click.echo(render_json(audits))
+    else:
+        print_table(audits, sys.stdout)
+    if html_file is not None:
+        try:
+            with open(html_file, "w", encoding="utf-8") as f:
+                f.write(render_html(audits, title=title))
+        except OSError as exc:
+            message = f"cannot write {html_file}: {exc.strerror}"
+            raise click.ClickException(message) from None
+        click.echo(f"wrote {html_file}", err=True)
+    if min_grade is not None:
+        minimum = min_grade
+        failed = failing(audits, minimum)
+        if failed:
+            click.echo(f"{len(failed)} of {len(audits)} below {minimum}:", err=True)
+            for audit in failed:
+                click.echo(
+                    f"  {audit.grade:<2} {audit.score:>4}  {audit.path}", err=True
+                )
+            raise click.exceptions.Exit(1)
+
+
+@click.command("header-policy-audit")
+@click.argument("url")
+@audit_options
+def audit_command(
+    url: str,
+    paths: tuple[str, ...],
+    as_json: bool,
+    html_file: str | None,
+    min_grade: str | None,
+    timeout: float,
+) -> None:
+    """Grade URL's response headers on the MDN HTTP Observatory's rules.
+
+    URL is an http:// or https:// URL, or a host name (meaning https://).
+    Redirects are followed; for an https:// URL the http:// variant is
+    probed too, for the redirection test.
+    """
+    audits = run_live(url, paths, timeout)
+    emit(audits, title=url, as_json=as_json, html_file=html_file, min_grade=min_grade)
+
+
+def main(argv: cabc.Sequence[str] | None = None) -> None:
+    """Console script entry point: ``header-policy-audit``."""
+    audit_command.main(
+        args=list(argv) if argv is not None else None,
+        prog_name="header-policy-audit",
+    )

@@ -1,0 +1,144 @@
+"""What an audit returns: one graded route (or URL), and the grade order.
+
+Shared by the in-process audit (:mod:`.app`), the live audit (:mod:`.live`),
+the renderers (:mod:`.report`) and the pytest plugin; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+
+from ._types import Finding
+from ._types import GradeResult
+from ._types import SEVERITIES
+
+__all__ = [
+    "GRADES",
+    "AuditError",
+    "Hop",
+    "RouteAudit",
+    "below",
+    "costly_tests",
+    "grade_rank",
+    "has_nonce",
+    "with_findings",
+]
+
+#: Every grade, best first: ``A+ > A > A- > B+ > … > F``.
+GRADES: tuple[str, ...] = (
+    "A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F",
+)  # fmt: skip
+
+
+class AuditError(Exception):
+    """A URL could not be audited: DNS, connection, TLS, timeout, bad URL.
+
+    The message is short and names the URL, e.g.
+    ``https://example.invalid/: timed out after 10 s``.
+
+    :param kind: what failed, for programs: ``"dns"``, ``"refused"``,
+        ``"tls"``, ``"timeout"``, ``"url"``, ``"protocol"``, ``"redirects"``
+        or ``"network"``.
+    """
+
+    def __init__(self, message: str, kind: str = "network") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hop:
+    """One response of a redirect chain.
+
+    :param url: the URL requested.
+    :param status: the status code it answered with.
+    """
+
+    url: str
+    status: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RouteAudit:
+    """One audited route (in-process) or URL (live).
+
+    :param path: what was asked for: a path such as ``"/login"`` in process,
+        the URL as given for a live audit.
+    :param endpoint: the Flask endpoint that answered; ``None`` for the 404
+        page and for live audits.
+    :param status: the status code of the graded response.
+    :param result: the grade, tests and findings of the graded response.
+    :param headers: its header fields in order, repeated fields kept.
+    :param url: the URL the graded response was served at (after redirects).
+    :param redirects: the redirect chain followed to reach it, the graded
+        response last; empty in process.
+    """
+
+    path: str
+    endpoint: str | None
+    status: int
+    result: GradeResult
+    headers: list[tuple[str, str]]
+    url: str = "https://localhost/"
+    redirects: tuple[Hop, ...] = ()
+
+    @property
+    def grade(self) -> str:
+        """The letter grade, ``"A+"`` to ``"F"``."""
+        return self.result.grade
+
+    @property
+    def score(self) -> int:
+        """The Observatory score (may exceed 100)."""
+        return self.result.score
+
+
+def grade_rank(grade: str) -> int:
+    """Position of ``grade`` in :data:`GRADES` (0 is ``A+``, the best).
+
+    :raise ValueError: ``grade`` is not a grade (case-insensitive).
+    """
+    try:
+        return GRADES.index(grade.strip().upper())
+    except ValueError:
+        raise ValueError(
+            f"unknown grade {grade!r}; expected one of {', '.join(GRADES)}"
+        ) from None
+
+
+def below(grade: str, minimum: str) -> bool:
+    """Whether ``grade`` is worse than ``minimum`` (``"B"`` is below ``"A-"``)."""
+    return grade_rank(grade) > grade_rank(minimum)
+
+
+def costly_tests(result: GradeResult) -> list[tuple[str, str, int, str]]:
+    """The tests that cost points, worst first.
+
+    :return: ``(name, result, score_modifier, description)`` tuples.
+    """
+    costly = [t for t in result.tests if t.score_modifier < 0]
+    costly.sort(key=lambda t: (t.score_modifier, t.name))
+    return [(t.name, t.result, t.score_modifier, t.description) for t in costly]
+
+
+def has_nonce(headers: cabc.Iterable[tuple[str, str]]) -> bool:
+    """Whether a CSP field (enforced or report-only) carries a nonce.
+
+    Only then can a second response reuse it, so only then is it fetched.
+    """
+    return any(
+        name.lower().startswith("content-security-policy") and "'nonce-" in value
+        for name, value in headers
+    )
+
+
+def with_findings(result: GradeResult, extra: cabc.Iterable[Finding]) -> GradeResult:
+    """``result`` with ``extra`` findings added; score and tests unchanged."""
+    extra = tuple(extra)
+    if not extra:
+        return result
+    findings = sorted(
+        (*result.findings, *extra), key=lambda f: SEVERITIES.index(f.severity)
+    )
+    return dataclasses.replace(result, findings=tuple(findings))
