@@ -161,10 +161,18 @@ def test_strict_html_page_with_session_scores_135() -> None:
     assert all(test.passed for test in result.tests)
 
 
-def test_strict_json_has_no_csp_and_no_nonce() -> None:
-    headers = sent(page_app("strict"), "/api")
-    assert "Content-Security-Policy" not in headers
+def test_strict_non_html_gets_a_locked_csp_without_nonce() -> None:
+    app = page_app("strict")
+    headers = sent(app, "/api")
+    assert headers["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'"
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
+    response = app.test_client().get("/api", base_url="https://localhost/")
+    result = grade_response(response.headers.to_wsgi_list(), url="https://localhost/")
+    # 135 less the cookie bonus: this response sets no cookie.
+    assert (result.score, result.grade) == (130, "A+")
+    assert result["cookies"].result == "cookies-not-found"
 
 
 def test_hsts_of_a_preset_is_only_sent_over_https() -> None:

@@ -323,6 +323,52 @@ def test_mimetype_scoping() -> None:
     )
 
 
+def test_only_for_otherwise_sends_a_static_value_to_other_types() -> None:
+    app = Flask("otherwise")
+    page_csp = ContentSecurityPolicy({"script-src": [NONCE, STRICT_DYNAMIC]})
+    HeaderPolicy(
+        app,
+        headers={
+            "Content-Security-Policy": only_for(
+                "text/html", page_csp, otherwise="default-src 'none'"
+            )
+        },
+    )
+
+    @app.get("/page")
+    def page() -> str:
+        return "<p>x</p>"
+
+    @app.get("/data")
+    def data() -> dict[str, int]:
+        return {}
+
+    client = app.test_client()
+    assert len(nonces(client.get("/page").headers["Content-Security-Policy"])) == 1
+    assert (
+        client.get("/data").headers["Content-Security-Policy"] == "default-src 'none'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (only_for("text/html", "a", otherwise="b\r\n"), "control character"),
+        (
+            only_for(
+                "text/html",
+                "a",
+                otherwise=ContentSecurityPolicy({"script-src": [NONCE]}),
+            ),
+            "takes a static value",
+        ),
+    ],
+)
+def test_only_for_otherwise_is_validated(header: object, message: str) -> None:
+    with pytest.raises(InvalidHeaderError, match=message):
+        HeaderPolicy(headers={"X-Thing": header})  # type: ignore[dict-item]
+
+
 BUILDERS = [
     ContentSecurityPolicy({"default-src": [SELF]}),
     StrictTransportSecurity(max_age=600, include_subdomains=False),

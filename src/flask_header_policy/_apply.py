@@ -120,6 +120,14 @@ class CompiledPolicy:
                 if mimetype is None:
                     mimetype = _mimetype(headers)
                 if mimetype not in declared.mimetypes:
+                    if declared.otherwise is not None:
+                        merge(
+                            headers,
+                            present,
+                            declared.name,
+                            declared.otherwise,
+                            declared.mode,
+                        )
                     continue
             try:
                 value = _resolve(declared, state)

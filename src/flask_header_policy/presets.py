@@ -17,22 +17,22 @@ from importlib import resources
 from .cookies import CookiePolicy
 from .cross_origin import CrossOriginOpenerPolicy
 from .cross_origin import CrossOriginResourcePolicy
+from .csp import ContentSecurityPolicy
 from .csp import NONCE
 from .csp import NONE
 from .csp import SELF
 from .csp import STRICT_DYNAMIC
 from .csp import UNSAFE_INLINE
-from .csp import ContentSecurityPolicy
 from .framing import XContentTypeOptions
 from .framing import XFrameOptions
 from .hsts import StrictTransportSecurity
 from .permissions import PermissionsPolicy
 from .referrer import ReferrerPolicy
-from .rules import Header
-from .rules import Value
 from .rules import force
+from .rules import Header
 from .rules import only_for
 from .rules import remove
+from .rules import Value
 
 Headers = cabc.Mapping[str, Value | Header | None]
 
@@ -85,12 +85,16 @@ STRICT_CSP = ContentSecurityPolicy(
     }
 )
 
+#: What every response that is not a page gets instead (JSON, CSS, images):
+#: it may load nothing and be framed by nobody. It has no nonce.
+LOCKED_CSP = ContentSecurityPolicy({"default-src": [NONE], "frame-ancestors": [NONE]})
+
 _REMOVE_STACK = {"Server": remove(), "X-Powered-By": remove()}
 
 STRICT = Preset(
     "strict",
     {
-        "Content-Security-Policy": only_for(HTML, STRICT_CSP),
+        "Content-Security-Policy": only_for(HTML, STRICT_CSP, otherwise=LOCKED_CSP),
         "Strict-Transport-Security": StrictTransportSecurity(
             max_age=63072000, include_subdomains=True
         ),
@@ -146,9 +150,7 @@ BASIC = Preset(
 API = Preset(
     "api",
     {
-        "Content-Security-Policy": ContentSecurityPolicy(
-            {"default-src": [NONE], "frame-ancestors": [NONE]}
-        ),
+        "Content-Security-Policy": LOCKED_CSP,
         "Cache-Control": force("no-store"),
         "Strict-Transport-Security": StrictTransportSecurity(
             max_age=63072000, include_subdomains=True

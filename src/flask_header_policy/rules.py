@@ -55,12 +55,15 @@ class Header:
         (``"text/html"``); ``None`` means every response.
     :param secure_only: send it only on requests made over HTTPS
         (``request.is_secure``), as browsers ignore HSTS on plain HTTP.
+    :param otherwise: with ``mimetypes``, a static value for responses of
+        every other type.
     """
 
     value: Value | None
     mode: Mode = Mode.DEFAULT
     mimetypes: frozenset[str] | None = None
     secure_only: bool = False
+    otherwise: str | int | HeaderValue | None = None
 
 
 def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
@@ -78,17 +81,24 @@ def remove() -> Header:
     return Header(None, Mode.REMOVE)
 
 
-def only_for(mimetypes: str | cabc.Iterable[str], value: Value | Header) -> Header:
+def only_for(
+    mimetypes: str | cabc.Iterable[str],
+    value: Value | Header,
+    *,
+    otherwise: str | int | HeaderValue | None = None,
+) -> Header:
     """Send ``value`` only on responses of the given mimetype(s).
 
     ``only_for("text/html", csp)`` sends the CSP on HTML pages only; the check
-    is one mimetype lookup per response.
+    is one mimetype lookup per response. ``otherwise`` is a static value for
+    every other response (a nonce-free CSP for JSON and static files, say).
     """
     if isinstance(mimetypes, str):
         mimetypes = (mimetypes,)
-    if isinstance(value, Header):
-        return dataclasses.replace(value, mimetypes=_mimetypes(mimetypes))
-    return Header(value, Mode.DEFAULT, _mimetypes(mimetypes))
+    header = value if isinstance(value, Header) else Header(value)
+    return dataclasses.replace(
+        header, mimetypes=_mimetypes(mimetypes), otherwise=otherwise
+    )
 
 
 def _mimetypes(values: cabc.Iterable[str] | None) -> frozenset[str] | None:
@@ -114,6 +124,8 @@ class Declared:
     template: tuple[str, ...] | None = None
     mimetypes: frozenset[str] | None = None
     secure_only: bool = False
+    #: For a mimetype-scoped declaration, the static value for other types.
+    otherwise: str | None = None
     cancel: bool = False
     #: The layer as ``flask headers show`` prints it (``blueprint:api``).
     source: str = "app"
@@ -130,12 +142,41 @@ class Declared:
             name = getattr(self.dynamic, "__qualname__", repr(self.dynamic))
             return f"<dynamic: {name}>"
         if self.template is not None:
-            return "{nonce}".join(self.template)
-        return self.static or ""
+            value = "{nonce}".join(self.template)
+        else:
+            value = self.static or ""
+        if self.otherwise is not None:
+            return f"{value} (other types: {self.otherwise})"
+        return value
 
 
 #: Used to cut a nonce-carrying value into the parts around the nonce.
 NONCE_MARK = "HeaderPolicyNonceMark0"
+
+
+def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
+    value = header.otherwise
+    if value is None:
+        return None
+    if header.mimetypes is None:
+        raise InvalidHeaderError(
+            name, "otherwise= needs mimetypes (use only_for)", layer=layer
+        )
+    if getattr(value, "uses_nonce", False) or not isinstance(
+        value, str | int | HeaderValue
+    ):
+        raise InvalidHeaderError(
+            name,
+            "otherwise= takes a static value (a str or a builder without NONCE)",
+            layer=layer,
+        )
+    if isinstance(value, HeaderValue):
+        text = _call_to_header(name, value, layer)
+    else:
+        text = str(value)
+    check_value(name, text, layer=layer)
+    _check_static(name, text, header.mode, layer)
+    return text
 
 
 def declare(
@@ -156,6 +197,9 @@ def declare(
     for name, spec in (headers or {}).items():
         check_name(name, layer=layer)
         declared = dataclasses.replace(_declare_one(name, spec, layer), source=source)
+        if isinstance(spec, Header) and spec.otherwise is not None:
+            otherwise = _declare_otherwise(name, spec, layer)
+            declared = dataclasses.replace(declared, otherwise=otherwise)
         if declared.key in result:
             raise InvalidHeaderError(
                 name,
