@@ -230,3 +230,15 @@ def test_preset_from_config() -> None:
 def test_unknown_preset_lists_the_known_ones() -> None:
     with pytest.raises(ValueError, match="choose one of strict, basic, api, owasp"):
         HeaderPolicy(preset="stricter")
+
+
+def test_strict_csp_has_no_evaluator_finding_of_medium_maybe_or_worse() -> None:
+    """CSP Evaluator's MEDIUM_MAYBE and worse map to low, medium and high."""
+    from flask_header_policy.audit._csp_checks import csp_findings
+
+    csp = sent(page_app("strict"))["Content-Security-Policy"]
+    findings = csp_findings([csp], [], report_only=False)
+    assert [(f.severity, f.code) for f in findings] == [("info", "csp-no-reporting")]
+    # The same check does flag a weaker policy, so it can fail.
+    weak = csp_findings(["script-src 'self' 'unsafe-inline'"], [], report_only=False)
+    assert {f.severity for f in weak} & {"high", "medium", "low"}
