@@ -183,3 +183,9 @@ def test_parse_never_raises(value: str) -> None:
 )
 def test_parse_never_raises_near_grammar(value: str) -> None:
     assert isinstance(parse_hsts(value), HstsParse)
+
+
+def test_parse_reads_an_absurdly_long_max_age_without_raising() -> None:
+    # int() refuses strings of more than 4300 digits; the parser must not raise.
+    assert parse_hsts("max-age=" + "9" * 5000).max_age == 2**31
+    assert parse_hsts("max-age=" + "0" * 5000 + "600").max_age == 600

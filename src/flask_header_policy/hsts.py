@@ -142,8 +142,12 @@ def parse_hsts(value: str) -> HstsParse:
                     f"invalid max-age {raw!r}: it takes a number of seconds"
                     " (digits only), e.g. max-age=63072000"
                 )
+            elif len(seconds.lstrip("0")) > 18:
+                # Too long to be meant (and int() refuses > 4300 digits):
+                # read it as delta-seconds' "infinity", 2**31 (RFC 9111 §1.2.2).
+                max_age = 2**31
             else:
-                max_age = int(seconds)
+                max_age = int(seconds.lstrip("0") or "0")
         elif eq:
             problems.append(
                 f"{_DIRECTIVES[key]} takes no value; write {_DIRECTIVES[key]},"

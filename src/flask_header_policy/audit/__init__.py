@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._scoring import curve as curve
 from ._scoring import grade_for_score as grade_for_score
+from ._scoring import passes as passes
 from ._scoring import SCORE_TABLE as SCORE_TABLE
 from ._scoring import TEST_NAMES as TEST_NAMES
 from ._types import Finding as Finding

@@ -61,7 +61,15 @@ def nonces_in(value: str) -> set[str]:
     return found
 
 
-def _policy_findings(policy: list[tuple[str, list[str]]], where: str) -> list[Finding]:
+def _suggest(name: str) -> str:
+    close = difflib.get_close_matches(name[:40], sorted(_KNOWN), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _policy_findings(
+    policy: list[tuple[str, list[str]]], where: str, hints: list[int]
+) -> list[Finding]:
+    """Check one policy; ``hints`` counts down the "did you mean" lookups left."""
     out: list[Finding] = []
     directives: dict[str, list[str]] = {}
     for name, sources in policy:
@@ -87,8 +95,9 @@ def _policy_findings(policy: list[tuple[str, list[str]]], where: str) -> list[Fi
                 )
             )
         elif name not in _KNOWN:
-            close = difflib.get_close_matches(name, sorted(_KNOWN), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            # difflib is slow: suggest for the first few unknown names only.
+            hints[0] -= 1
+            hint = _suggest(name) if hints[0] >= 0 else ""
             out.append(
                 Finding(
                     "medium",
@@ -312,8 +321,9 @@ def csp_findings(
                 f"Send Content-Security-Policy: {_STRICT}.",
             )
         ]
+    hints = [10]
     for policy, where in policies:
-        out.extend(_policy_findings(policy, where))
+        out.extend(_policy_findings(policy, where, hints))
     names = {name for policy, _ in policies for name, _ in policy}
     if not names & {"report-uri", "report-to"}:
         out.append(

@@ -1,11 +1,17 @@
 """The Observatory's ``content-security-policy`` test.
 
 It reads the policies of the CSP header fields and of ``<meta http-equiv>``
-tags through :func:`flask_header_policy.csp.parse_policy_list` and then applies
-the Observatory's rules (see ``docs`` of :func:`grade_csp`). Where several
-policies define the same directive, a source counts only if every one of them
-lists it (exact match, case-insensitive); a directive left with no source is
-``'none'``.
+tags through :func:`flask_header_policy.csp.parse_policy_list` and applies the
+Observatory's rules: a repeated directive (but report-uri/report-to), an empty
+or truncated policy, or ``'strict-dynamic'`` without a nonce or hash make the
+CSP invalid; script-src, style-src and object-src fall back to default-src,
+then ``*``; a nonce or hash cancels ``'unsafe-inline'``; ``'strict-dynamic'``
+with one cancels broad sources, ``'self'`` and ``'unsafe-inline'``; the first
+matching result wins, worst first.
+
+Where several policies define the same directive, a source counts only if
+every one of them lists it (exact match, case-insensitive); a directive left
+with no source is ``'none'``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ _BROAD = frozenset(
     {"ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*",
      "https://*.*"}
 )  # fmt: skip
+_BROAD_PREFIXES = tuple(sorted(_BROAD))
+_INSECURE = ("http:", "ftp:")
 _UNSAFE_INLINE = frozenset({"'unsafe-inline'", "data:"})
 _BROAD_OR_INLINE = _BROAD | _UNSAFE_INLINE
 _PASSIVE = ("img-src", "media-src")
@@ -84,6 +92,31 @@ def _nonce_or_hash(sources: set[str]) -> bool:
     return any(s.startswith(_NONCE_OR_HASH) for s in sources)
 
 
+def _classify(
+    script: set[str],
+    style: set[str],
+    objects: set[str],
+    active: list[str],
+    passive: list[str],
+    default: set[str] | None,
+    https: bool,
+) -> str:
+    """The first matching result, worst first."""
+    if script & _BROAD_OR_INLINE or objects & _BROAD:
+        return "csp-implemented-with-unsafe-inline"
+    if https and any(s.startswith(_INSECURE) for s in active):
+        return "csp-implemented-with-insecure-scheme"
+    if "'unsafe-eval'" in script | style:
+        return "csp-implemented-with-unsafe-eval"
+    if https and any(s.startswith(_INSECURE) for s in passive):
+        return "csp-implemented-with-insecure-scheme-in-passive-content-only"
+    if style & _BROAD_OR_INLINE:
+        return "csp-implemented-with-unsafe-inline-in-style-src-only"
+    if default == {"'none'"}:
+        return "csp-implemented-with-no-unsafe-default-src-none"
+    return "csp-implemented-with-no-unsafe"
+
+
 def grade_csp(
     header_values: list[str],
     meta_values: list[str],
@@ -130,7 +163,7 @@ def grade_csp(
             script = {
                 s for s in script
                 if s not in ("'self'", "'unsafe-inline'")
-                and not s.startswith(tuple(_BROAD))
+                and not s.startswith(_BROAD_PREFIXES)
             }  # fmt: skip
         else:
             result = "csp-header-invalid"
@@ -143,24 +176,8 @@ def grade_csp(
     passive = [
         s for name in _PASSIVE for s in (csp.get(name) or default or ())
     ]  # fmt: skip
-    insecure = ("http:", "ftp:")
-
-    if result is not None:
-        pass
-    elif script & _BROAD_OR_INLINE or objects & _BROAD:
-        result = "csp-implemented-with-unsafe-inline"
-    elif https and any(s.startswith(insecure) for s in active):
-        result = "csp-implemented-with-insecure-scheme"
-    elif "'unsafe-eval'" in script | style:
-        result = "csp-implemented-with-unsafe-eval"
-    elif https and any(s.startswith(insecure) for s in passive):
-        result = "csp-implemented-with-insecure-scheme-in-passive-content-only"
-    elif style & _BROAD_OR_INLINE:
-        result = "csp-implemented-with-unsafe-inline-in-style-src-only"
-    elif default == {"'none'"}:
-        result = "csp-implemented-with-no-unsafe-default-src-none"
-    else:
-        result = "csp-implemented-with-no-unsafe"
+    if result is None:
+        result = _classify(script, style, objects, active, passive, default, https)
     if (repeated or meta_repeated) and result in (
         "csp-implemented-with-no-unsafe",
         "csp-implemented-with-no-unsafe-default-src-none",

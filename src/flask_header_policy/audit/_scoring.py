@@ -16,6 +16,7 @@ __all__ = [
     "TEST_NAMES",
     "curve",
     "grade_for_score",
+    "passes",
 ]
 
 #: Bonuses count only when the score without them is at least this.
@@ -164,6 +165,23 @@ TEST_NAMES: tuple[str, ...] = (
     "x-frame-options",
     "cross-origin-resource-policy",
 )
+
+# The one result the Observatory counts as passed despite a penalty.
+_PASSES_WITH_PENALTY = frozenset(
+    {"csp-implemented-with-insecure-scheme-in-passive-content-only"}
+)
+
+
+def passes(result: str) -> bool:
+    """Whether the Observatory counts ``result`` as a passed test.
+
+    Every result without a penalty passes, and so does CSP that lets only
+    images and media load over HTTP.
+
+    :raise KeyError: ``result`` is not an Observatory result name.
+    """
+    return SCORE_TABLE[result][0] >= 0 or result in _PASSES_WITH_PENALTY
+
 
 # Lower bound of each five-point band, best first.
 _GRADES: tuple[tuple[int, str], ...] = (

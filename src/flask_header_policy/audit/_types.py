@@ -8,6 +8,7 @@ import typing as t
 
 from ._scoring import curve
 from ._scoring import grade_for_score
+from ._scoring import passes
 from ._scoring import SCORE_TABLE
 
 __all__ = ["Finding", "GradeResult", "Severity", "TestResult"]
@@ -40,8 +41,8 @@ class TestResult:
     :param name: the Observatory test name, e.g. ``"content-security-policy"``.
     :param result: the Observatory result name, e.g. ``"csp-not-implemented"``.
     :param score_modifier: what the result adds to (or takes from) the score.
-    :param passed: whether the Observatory counts the test as passed
-        (every result whose modifier is not negative).
+    :param passed: whether the Observatory counts the test as passed (see
+        :func:`~flask_header_policy.audit.passes`).
     :param description: one sentence saying what the result means.
     """
 
@@ -60,7 +61,7 @@ class TestResult:
         :raise KeyError: ``result`` is not an Observatory result name.
         """
         modifier, description = SCORE_TABLE[result]
-        return cls(name, result, modifier, modifier >= 0, description)
+        return cls(name, result, modifier, passes(result), description)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

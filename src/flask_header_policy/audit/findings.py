@@ -8,12 +8,12 @@ nonces reused across responses (:func:`compare_nonces`).
 
 from __future__ import annotations
 
+import collections
 import collections.abc as cabc
 import json
 from importlib import resources
 
 from ..cookies import parse_set_cookie
-from ..hsts import HstsParse
 from ..hsts import parse_hsts
 from ._csp_checks import csp_findings
 from ._csp_checks import nonces_in
@@ -35,6 +35,7 @@ OWASP_REMOVE: tuple[str, ...] = tuple(
 )
 _LEAKS = {name.lower(): name for name in OWASP_REMOVE}
 _ONE_YEAR = 31_536_000
+_MAX_PER_CODE = 10
 _HSTS_FIX = "Send Strict-Transport-Security: max-age=63072000; includeSubDomains"
 _DEPRECATED: dict[str, tuple[Severity, str]] = {
     "expect-ct": ("info", "Expect-CT is obsolete: Certificate Transparency is"
@@ -46,14 +47,6 @@ _DEPRECATED: dict[str, tuple[Severity, str]] = {
     "feature-policy": ("low", "Feature-Policy was replaced by"
                        " Permissions-Policy"),
 }  # fmt: skip
-
-
-def hsts_parse(value: str) -> HstsParse:
-    """:func:`~flask_header_policy.hsts.parse_hsts`, guarded: never raises."""
-    try:
-        return parse_hsts(value)
-    except Exception:  # noqa: BLE001 - e.g. a max-age of thousands of digits
-        return HstsParse(problems=("the value cannot be read",))
 
 
 def _leaks(fields: Fields) -> cabc.Iterator[Finding]:
@@ -116,7 +109,7 @@ def _hsts(fields: Fields, https: bool) -> cabc.Iterator[Finding]:
             f"Strict-Transport-Security is sent {len(values)} times",
             "Send it once.",
         )
-    parsed = hsts_parse(values[0])
+    parsed = parse_hsts(values[0])
     for problem in parsed.problems:
         yield Finding(
             "medium",
@@ -246,13 +239,31 @@ def collect_findings(
         *_content_type(fields),
     ]
     unique = list(dict.fromkeys(found))
-    unique.sort(key=lambda f: SEVERITIES.index(f.severity))
-    return unique
+    # Thousands of bad tokens in one header give a readable list, not a flood.
+    totals = collections.Counter(finding.code for finding in unique)
+    shown: dict[str, int] = {}
+    result: list[Finding] = []
+    for finding in unique:
+        count = shown[finding.code] = shown.get(finding.code, 0) + 1
+        if count <= _MAX_PER_CODE:
+            result.append(finding)
+        elif count == _MAX_PER_CODE + 1:
+            more = totals[finding.code] - _MAX_PER_CODE
+            result.append(
+                Finding(
+                    finding.severity,
+                    finding.code,
+                    f"{more} more {finding.code} findings like the ones above",
+                    finding.fix,
+                )
+            )
+    result.sort(key=lambda f: SEVERITIES.index(f.severity))
+    return result
 
 
 def compare_nonces(
-    first_headers: cabc.Sequence[tuple[str, str]],
-    second_headers: cabc.Sequence[tuple[str, str]],
+    first_headers: cabc.Iterable[tuple[str, str]] | cabc.Mapping[str, str],
+    second_headers: cabc.Iterable[tuple[str, str]] | cabc.Mapping[str, str],
 ) -> Finding | None:
     """Report a CSP nonce that two responses share; never raises.
 

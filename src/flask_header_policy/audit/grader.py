@@ -39,6 +39,7 @@ from ..cross_origin import CrossOriginResourcePolicy
 from ..cross_origin import parse_corp
 from ..framing import parse_x_content_type_options
 from ..framing import parse_x_frame_options
+from ..hsts import parse_hsts
 from ..referrer import parse_referrer_policy
 from ..referrer import ReferrerPolicy
 from ._csp_grade import grade_csp
@@ -50,7 +51,6 @@ from ._html import scan_html
 from ._types import GradeResult
 from ._types import TestResult
 from .findings import collect_findings
-from .findings import hsts_parse
 
 __all__ = ["grade_response"]
 
@@ -109,7 +109,7 @@ def _hsts(fields: Fields, https: bool, preloaded: bool) -> str:
     value = fields.joined("Strict-Transport-Security")
     if value is None:
         return "hsts-not-implemented"
-    parsed = hsts_parse(value)
+    parsed = parse_hsts(value)
     # Sent twice (or folded into one field with ","): the Observatory rejects it.
     if "," in value or parsed.max_age is None:
         return "hsts-header-invalid"
@@ -278,7 +278,7 @@ def _corp(fields: Fields) -> str:
 
 
 def grade_response(
-    headers: cabc.Sequence[tuple[str, str]],
+    headers: cabc.Iterable[tuple[str, str]] | cabc.Mapping[str, str],
     *,
     body: str | bytes | None = None,
     url: str = "https://localhost/",
