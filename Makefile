@@ -42,6 +42,8 @@ browser:
 ## make bench: overhead per request, side by side with bare Flask and peers
 bench: $(STAMP)
 	$(PYTHON) benchmarks/overhead.py
+	@if command -v valgrind >/dev/null 2>&1; then $(PYTHON) benchmarks/instructions.py; \
+	else echo "valgrind not installed: skipping instructions per request"; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
