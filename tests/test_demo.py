@@ -1,0 +1,35 @@
+"""``make demo``: the index lists each mounted app's routes and headers."""
+
+from __future__ import annotations
+
+import re
+
+from examples import demo
+from werkzeug.test import Client
+
+
+def test_index_lists_routes_with_the_headers_they_send() -> None:
+    client = Client(demo.application)
+    page = client.get("/").get_data(as_text=True)
+    for mount in ("/declarative/", "/strict/", "/basic/"):
+        assert f'href="{mount}"' in page
+    assert "X-Custom-Header" in page and "MyHeaderValue" in page
+    assert "preset:strict" in page and "preset:basic" in page
+
+
+def test_mounted_examples_answer_with_their_policies() -> None:
+    client = Client(demo.application)
+    declarative = client.get("/declarative/wrong")
+    assert declarative.get_data(as_text=True) == "Hello"
+    assert declarative.headers["X-Success"] == "Works"
+    strict = client.get("/strict/")
+    body = strict.get_data(as_text=True)
+    (nonce,) = re.findall(
+        r"'nonce-([^']+)' 'strict-dynamic'", strict.headers["Content-Security-Policy"]
+    )
+    assert f'<script nonce="{nonce}">' in body
+    assert 'href="/strict/static/demo.css"' in body
+    assert client.get("/strict/static/demo.css").status_code == 200
+    basic = client.get("/basic/")
+    assert "'unsafe-inline'" in basic.headers["Content-Security-Policy"]
+    assert "nonce" not in basic.headers["Content-Security-Policy"]
