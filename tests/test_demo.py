@@ -29,7 +29,9 @@ def test_mounted_examples_answer_with_their_policies() -> None:
     )
     assert f'<script nonce="{nonce}">' in body
     assert 'href="/strict/static/demo.css"' in body
-    assert client.get("/strict/static/demo.css").status_code == 200
+    css = client.get("/strict/static/demo.css")
+    assert css.status_code == 200
+    css.close()
     basic = client.get("/basic/")
     assert "'unsafe-inline'" in basic.headers["Content-Security-Policy"]
     assert "nonce" not in basic.headers["Content-Security-Policy"]
