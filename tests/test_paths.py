@@ -296,3 +296,29 @@ def test_view_parsing_the_environ_keeps_its_policy() -> None:
     assert (response.status_code, response.data) == (200, b"index")
     assert response.headers.getlist("X-Frame-Options") == ["DENY"]
     assert response.headers.getlist("X-View") == ["index"]
+
+
+def test_mounted_flask_app_does_not_get_the_outer_apps_view_headers() -> None:
+    inner = Flask("inner")
+
+    @inner.get("/")
+    def index() -> str:  # the same endpoint name as the outer view
+        return "inner"
+
+    outer = Flask("outer")
+    outer.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        outer.wsgi_app, {"/b": inner}
+    )
+    policy = HeaderPolicy(outer, headers={"X-Frame-Options": "DENY"})
+
+    @outer.get("/")
+    @policy.headers({"X-Outer-Index": "1"})
+    def index_outer() -> str:
+        return "outer"
+
+    outer.add_url_rule("/x", "index", index_outer)
+    response = outer.test_client().get("/b/")
+    assert response.data == b"inner"
+    assert response.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert "X-Outer-Index" not in response.headers
+    assert outer.test_client().get("/x").headers["X-Outer-Index"] == "1"

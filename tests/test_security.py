@@ -15,11 +15,14 @@ from flask import Response
 from flask import stream_with_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from flask_header_policy import append
 from flask_header_policy import csp_nonce
+from flask_header_policy import force
 from flask_header_policy import HeaderPolicy
 from flask_header_policy import InvalidHeaderError
 from flask_header_policy import NonceUnavailableError
 from flask_header_policy import only_for
+from flask_header_policy import remove
 from flask_header_policy.cache_control import CacheControl
 from flask_header_policy.content_disposition import ContentDisposition
 from flask_header_policy.cookies import CookiePolicy
@@ -405,3 +408,60 @@ def test_every_builder_at_every_layer(builder: object, layer: str) -> None:
     app.register_blueprint(bp)
     response = app.test_client().get("/", base_url="https://localhost/")
     assert response.headers.getlist(name) == [builder.to_header()]  # type: ignore[attr-defined]
+
+
+def test_only_for_keeps_its_scope_with_remove() -> None:
+    app = Flask("scoped_remove")
+    HeaderPolicy(app, headers={"X-Powered-By": only_for("text/html", remove())})
+
+    @app.get("/page")
+    def page() -> tuple[str, dict[str, str]]:
+        return "<p>x</p>", {"X-Powered-By": "PHP"}
+
+    @app.get("/data")
+    def data() -> tuple[dict[str, int], dict[str, str]]:
+        return {}, {"X-Powered-By": "PHP"}
+
+    client = app.test_client()
+    assert "X-Powered-By" not in client.get("/page").headers
+    assert client.get("/data").headers["X-Powered-By"] == "PHP"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (append(lambda request, response: ","), "needs at least one member"),
+        (force(lambda request, response: "text/html"), "has no charset"),
+    ],
+)
+def test_per_request_values_get_the_static_checks(header: object, message: str) -> None:
+    app = Flask("dynamic_checks")
+    name = "Vary" if header.mode.value == "append" else "Content-Type"  # type: ignore[attr-defined]
+    HeaderPolicy(app, headers={name: header})  # type: ignore[dict-item]
+
+    @app.get("/")
+    def index() -> str:
+        return "x"
+
+    response = app.test_client().get("/")  # production: omitted, not sent empty
+    assert response.status_code == 200
+    assert response.headers.getlist(name) in ([], ["text/html; charset=utf-8"])
+    app.testing = True
+    with pytest.raises(InvalidHeaderError, match=message):
+        app.test_client().get("/")
+
+
+def test_per_request_builder_with_nonce_gets_the_request_nonce() -> None:
+    app = Flask("dynamic_nonce")
+    csp = ContentSecurityPolicy({"script-src": [NONCE]})
+    app.testing = True
+    HeaderPolicy(
+        app, headers={"Content-Security-Policy": lambda request, response: csp}
+    )
+
+    @app.get("/")
+    def index() -> str:
+        return csp_nonce()
+
+    response = app.test_client().get("/")
+    assert nonces(response.headers["Content-Security-Policy"]) == {response.text}

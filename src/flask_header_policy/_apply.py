@@ -14,6 +14,7 @@ from ._validate import check_value
 from .csp import parse_policy_list
 from .errors import InvalidHeaderError
 from .reporting import parse_reporting_endpoints
+from .rules import check_semantics
 from .rules import Declared
 from .rules import HeaderValue
 from .rules import Mode
@@ -189,7 +190,10 @@ def _resolve(declared: Declared, state: RequestState) -> str | None:
     if value is None:
         return None
     if isinstance(value, HeaderValue):
-        value = value.to_header()
+        if getattr(value, "uses_nonce", False):
+            value = value.to_header(nonce=state.nonce())  # type: ignore[call-arg]
+        else:
+            value = value.to_header()
     if not isinstance(value, str):
         raise InvalidHeaderError(
             declared.name,
@@ -197,7 +201,9 @@ def _resolve(declared: Declared, state: RequestState) -> str | None:
             " builder or None",
             layer=declared.layer,
         )
-    return check_value(declared.name, value, layer=declared.layer)
+    check_value(declared.name, value, layer=declared.layer)
+    check_semantics(declared.name, value, declared.mode, declared.layer)
+    return value
 
 
 def _mimetype(headers: HeaderList) -> str:

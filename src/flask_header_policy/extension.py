@@ -305,7 +305,10 @@ class _AppState:
                 # context when there is one, else the app layer.
                 request = _flask_request()
             rule = request.url_rule if request is not None else None
-            endpoint = rule.endpoint if rule is not None else None
+            # A rule of another Flask app mounted below this one is no route
+            # of this app: the app layer applies, as for unmatched URLs.
+            if rule is not None and rule.map is app.url_map:
+                endpoint = rule.endpoint
             compiled = self.cache.get(endpoint)
             if compiled is None:
                 compiled = self.compiled(app, endpoint)

@@ -175,7 +175,7 @@ def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
     else:
         text = str(value)
     check_value(name, text, layer=layer)
-    _check_static(name, text, header.mode, layer)
+    check_semantics(name, text, header.mode, layer)
     return text
 
 
@@ -221,7 +221,7 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
     if mode is Mode.REMOVE:
         if value is not None:
             raise InvalidHeaderError(name, "remove() takes no value", layer=layer)
-        return Declared(name, mode, layer)
+        return Declared(name, mode, layer, mimetypes=scope, secure_only=secure)
     if value is None:
         raise InvalidHeaderError(
             name, f"a {mode.value} header needs a value", layer=layer
@@ -259,7 +259,7 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
             layer=layer,
         )
     check_value(name, text, layer=layer)
-    _check_static(name, text, mode, layer)
+    check_semantics(name, text, mode, layer)
     return Declared(name, mode, layer, static=text, mimetypes=scope, secure_only=secure)
 
 
@@ -270,7 +270,10 @@ def _call_to_header(name: str, value: HeaderValue, layer: str, **kwargs: str) ->
         raise error.with_layer(layer) from None
 
 
-def _check_static(name: str, text: str, mode: Mode, layer: str) -> None:
+def check_semantics(name: str, text: str, mode: Mode, layer: str) -> None:
+    """Checks beyond the grammar, for static and per-request values alike:
+    ``append`` needs a member; ``Content-Type`` must be forced and a ``text/*``
+    type needs a charset."""
     key = name.lower()
     if mode is Mode.APPEND and not split_members(text):
         raise InvalidHeaderError(
