@@ -1,7 +1,7 @@
 """The seed's three views with Flask-Header-Policy: plain strings, declared headers.
 
-Run it with ``make demo`` and open http://127.0.0.1:5000/routes for the list of
-routes and the headers each one sends.
+``make demo`` serves it at http://127.0.0.1:5000/declarative/; the demo's index,
+http://127.0.0.1:5000/, lists its routes and the headers each one sends.
 """
 
 from __future__ import annotations

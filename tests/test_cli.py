@@ -153,3 +153,24 @@ def test_show_matches_what_is_sent() -> None:
                 assert response.headers[header["name"]] == path
             checked += 1
     assert checked == 13
+
+
+def test_show_keeps_long_values_on_one_line_when_piped() -> None:
+    def create() -> Flask:
+        app = Flask("long")
+        HeaderPolicy(app, preset="strict")
+
+        @app.get("/")
+        def index() -> str:
+            return "x"
+
+        return app
+
+    code, output = invoke("--endpoint", "index", create=create)
+    assert code == 0
+    (line,) = [
+        line for line in output.splitlines() if "Content-Security-Policy" in line
+    ]
+    assert (
+        "default-src 'none'" in line and "frame-ancestors 'none' (other types" in line
+    )

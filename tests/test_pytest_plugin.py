@@ -167,3 +167,16 @@ def test_assert_grade_on_httpx() -> None:
         assert_grade(httpx.Response(200, html="<p>hi</p>"), "A")
     with pytest.raises(ValueError, match="unknown grade 'Z'"):
         assert_grade(remote, "Z")
+
+
+def test_assert_grade_uses_the_url_the_response_was_served_at() -> None:
+    served = httpx.Response(
+        200,
+        headers=GOOD,
+        html="<p>hi</p>",
+        request=httpx.Request("GET", "http://example.test/"),
+    )
+    # Over plain HTTP, HSTS is "not implemented, no HTTPS": the grade drops.
+    with pytest.raises(AssertionError, match="for http://example.test/"):
+        assert_grade(served, "A+")
+    assert_grade(served, "A+", url="https://example.test/")

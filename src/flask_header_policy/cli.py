@@ -11,10 +11,10 @@ from flask import current_app
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
-from rich.console import Console
 from rich.table import Table
 
 from .audit.cli import audit_options
+from .audit.report import terminal
 from .rules import Declared
 from .rules import Mode
 
@@ -112,9 +112,7 @@ def show_command(endpoint: str | None, as_json: bool) -> None:
 
 
 def _print_table(rows: list[dict[str, t.Any]]) -> None:
-    out: t.TextIO = sys.stdout
-    # A pipe or a test runner gets wide lines rather than values folded at 80.
-    console = Console(file=out, width=None if out.isatty() else 200, soft_wrap=False)
+    console = terminal(sys.stdout)
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     for column in ("Endpoint", "Methods", "Rule", "Header", "Value", "Layer", "Mode"):
         table.add_column(column, overflow="fold")

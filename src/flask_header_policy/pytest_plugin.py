@@ -102,13 +102,22 @@ def _show(value: str | cabc.Sequence[str]) -> str:
     return repr(value[0]) if len(value) == 1 else repr(list(value))
 
 
-def assert_grade(
-    response: t.Any, minimum: str, *, url: str = "https://localhost/"
-) -> None:
+def _url_of(response: t.Any) -> str | None:
+    """Where the response was served: an httpx or Werkzeug test response knows."""
+    try:
+        url = getattr(getattr(response, "request", None), "url", None)
+    except RuntimeError:  # an httpx.Response built by hand has no request
+        return None
+    return str(url) if url else None
+
+
+def assert_grade(response: t.Any, minimum: str, *, url: str | None = None) -> None:
     """Assert that ``response`` grades at least ``minimum`` on the Observatory.
 
     :param minimum: ``"A+"`` to ``"F"``; ``"A"`` accepts ``"A+"`` and ``"A"``.
-    :param url: where the response was served (``https://`` counts for HSTS).
+    :param url: where the response was served (``https://`` counts for HSTS);
+        by default the URL of the response's request, else
+        ``https://localhost/``.
     :raise AssertionError: naming the grade, the tests that cost points with
         their modifiers, and the top findings with their fixes.
     """
@@ -117,6 +126,7 @@ def assert_grade(
     from .audit.results import below
     from .audit.results import costly_tests
 
+    url = url or _url_of(response) or "https://localhost/"
     fields = _fields(response)
     result = grade_response(fields, body=_body(response, fields), url=url)
     if not below(result.grade, minimum):

@@ -109,9 +109,13 @@ def failing(audits: cabc.Iterable[RouteAudit], minimum: str) -> list[RouteAudit]
     return [audit for audit in audits if below(audit.grade, minimum)]
 
 
-def _console(out: t.TextIO) -> Console:
-    # A pipe or a test runner gets wide lines rather than values folded at 80.
-    return Console(file=out, width=None if out.isatty() else 200, soft_wrap=False)
+def terminal(out: t.TextIO) -> Console:
+    """A console for tables: folded to the terminal, never folded in a pipe.
+
+    Piped output keeps one line per row, as ``flask routes`` does, so that
+    ``grep`` finds a whole header value.
+    """
+    return Console(file=out, width=None if out.isatty() else 100_000, soft_wrap=False)
 
 
 def print_table(
@@ -125,7 +129,7 @@ def print_table(
     :param details: also print each route's tests, findings with fixes and
         redirects; by default only when there is a single route.
     """
-    console = _console(out)
+    console = terminal(out)
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     # Live audits have no endpoints: leave the column out.
     endpoints = any(not audit.redirects for audit in audits)
