@@ -234,3 +234,13 @@ def test_findings_are_capped_per_code() -> None:
         == "40 more csp-unknown-directive findings like the ones above"
     )
     assert "did you mean" in unknown[0].message
+
+
+def test_hsts_typo_in_spelling_is_reported() -> None:
+    result = grade_response(
+        [("Strict-Transport-Security", "max-age=63072000; includeSubdomains")],
+        url="https://localhost/",
+    )
+    spelling = [f for f in result.findings if f.code == "hsts-spelling"]
+    assert len(spelling) == 1 and "includeSubDomains" in spelling[0].message
+    assert result["strict-transport-security"].score_modifier == 0

@@ -82,7 +82,17 @@ def test_preload_message_teaches() -> None:
         ("max-age=5", HstsParse(5)),
         ("MAX-AGE=5; INCLUDESUBDOMAINS; PRELOAD", HstsParse(5, True, True)),
         ("max-age=5; includesubdomains", HstsParse(5, True)),
-        ("max-age=5; includeSubdomains", HstsParse(5, True)),
+        (
+            "max-age=5; includeSubdomains",
+            HstsParse(
+                5,
+                True,
+                notes=(
+                    "'includeSubdomains' is spelled includeSubDomains in RFC 6797;"
+                    " browsers accept any case, but write it as the RFC does",
+                ),
+            ),
+        ),
         ('max-age="5"', HstsParse(5)),
         ("max-age = 5 ;includeSubDomains;", HstsParse(5, True)),
         ("max-age=5;;preload", HstsParse(5, False, True)),
@@ -90,7 +100,23 @@ def test_preload_message_teaches() -> None:
     ],
 )
 def test_parse_valid(value: str, expected: HstsParse) -> None:
-    assert parse_hsts(value) == expected
+    parsed = parse_hsts(value)
+    assert parsed.problems == ()
+    assert parsed.max_age == expected.max_age
+    assert parsed.include_subdomains == expected.include_subdomains
+    assert parsed.preload == expected.preload
+    if expected.notes:
+        assert parsed.notes == expected.notes
+
+
+def test_unusual_spellings_are_noted_not_rejected() -> None:
+    parsed = parse_hsts("MAX-AGE=5; includesubdomains; preload")
+    assert parsed.problems == ()
+    assert [note.split(" is spelled ")[0] for note in parsed.notes] == [
+        "'MAX-AGE'",
+        "'includesubdomains'",
+    ]
+    assert parse_hsts("max-age=5; includeSubDomains").notes == ()
 
 
 @pytest.mark.parametrize(

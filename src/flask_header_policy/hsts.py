@@ -41,12 +41,16 @@ class HstsParse:
     :param preload: whether ``preload`` is present.
     :param problems: one teaching sentence per problem; empty when the value
         is valid.
+    :param notes: valid but unusual spellings, such as ``includeSubdomains``:
+        names are case-insensitive (RFC 6797), so browsers accept them, but
+        they usually betray a typo and other tools may not.
     """
 
     max_age: int | None = None
     include_subdomains: bool = False
     preload: bool = False
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def _split_directives(value: str) -> list[str]:
@@ -105,6 +109,7 @@ def parse_hsts(value: str) -> HstsParse:
             problems=(f"the value is a {type(value).__name__}, not a str",)
         )
     problems: list[str] = []
+    notes: list[str] = []
     try:
         check_value(_HEADER, value.strip(" \t"))
     except InvalidHeaderError as exc:
@@ -128,6 +133,11 @@ def parse_hsts(value: str) -> HstsParse:
                     " directives are max-age, includeSubDomains and preload)"
                 )
             continue
+        if name != _DIRECTIVES[key]:
+            notes.append(
+                f"{name!r} is spelled {_DIRECTIVES[key]} in RFC 6797; browsers"
+                " accept any case, but write it as the RFC does"
+            )
         if key in seen:
             problems.append(
                 f"directive {_DIRECTIVES[key]} appears twice; RFC 6797 §6.1 allows"
@@ -158,7 +168,11 @@ def parse_hsts(value: str) -> HstsParse:
     if "max-age" not in seen:
         problems.append("max-age is missing; it is required (e.g. max-age=63072000)")
     return HstsParse(
-        max_age, flags["includesubdomains"], flags["preload"], tuple(problems)
+        max_age,
+        flags["includesubdomains"],
+        flags["preload"],
+        tuple(problems),
+        tuple(notes),
     )
 
 

@@ -117,6 +117,13 @@ def _hsts(fields: Fields, https: bool) -> cabc.Iterator[Finding]:
             f"Strict-Transport-Security: {problem}",
             _HSTS_FIX + ".",
         )
+    for note in parsed.notes:
+        yield Finding(
+            "low",
+            "hsts-spelling",
+            f"Strict-Transport-Security: {note}",
+            _HSTS_FIX + ".",
+        )
     age = parsed.max_age
     if age is not None and age == 0:
         yield Finding(
