@@ -89,10 +89,6 @@ class CompiledPolicy:
         #: Inconsistencies between the winning declarations, found once.
         self.problems = reporting_problems(self.entries)
 
-    @property
-    def uses_nonce(self) -> bool:
-        return any(d.template is not None for d in self._conditional)
-
     def apply(
         self,
         headers: HeaderList,
