@@ -187,7 +187,8 @@ def harden_set_cookie(
 class CookiePolicy:
     """How the extension hardens every ``Set-Cookie`` of a response.
 
-    Only missing attributes are added (see :func:`harden_set_cookie`).
+    Only missing attributes are added (see
+    :func:`~flask_header_policy.cookies.harden_set_cookie`).
 
     :param secure: add ``Secure`` to cookies sent over HTTPS. Over plain HTTP
         it is never added, since the browser would drop the cookie.

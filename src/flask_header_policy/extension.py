@@ -53,9 +53,10 @@ class HeaderPolicy:
     """Declare response headers once for an app, its blueprints and views.
 
     :param app: the app to install on now; or call :meth:`init_app` later.
-    :param headers: the app layer: header name to value, see :func:`declare
-        <flask_header_policy.rules.declare>` for what a value may be. These
-        win over ``HEADER_POLICY_HEADERS`` from the app's config.
+    :param headers: the app layer: header name to value (a
+        :data:`~flask_header_policy.rules.Value`, a
+        :class:`~flask_header_policy.rules.Header`, or ``None`` to cancel).
+        These win over ``HEADER_POLICY_HEADERS`` from the app's config.
     :param preset: ``"strict"``, ``"basic"``, ``"api"``, ``"owasp"``, a
         :class:`~flask_header_policy.presets.Preset` or a plain mapping: the
         lowest layer, under the config and ``headers``.
