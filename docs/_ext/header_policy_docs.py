@@ -230,8 +230,16 @@ def flask_command(args: t.Sequence[str]) -> str:
     from click.testing import CliRunner
     from flask.cli import FlaskGroup
 
-    with contextlib.chdir(ROOT):
-        result = CliRunner().invoke(FlaskGroup(), list(args), catch_exceptions=False)
+    # --app puts the app's folder first on sys.path (docs/examples, whose
+    # module names are generic): undo that afterwards.
+    path = list(sys.path)
+    try:
+        with contextlib.chdir(ROOT):
+            result = CliRunner().invoke(
+                FlaskGroup(), list(args), catch_exceptions=False
+            )
+    finally:
+        sys.path[:] = path
     if result.exit_code != 0:
         raise RuntimeError(f"flask {shlex.join(args)} failed:\n{result.output}")
     # Rich pads table cells with spaces up to the column width.
