@@ -98,10 +98,7 @@ myst_heading_anchors = 3
 html_theme = "furo"
 html_title = f"{project} {version}"
 html_static_path = ["_static"]
-html_theme_options = {
-    "source_repository": "",
-    "navigation_with_keys": True,
-}
+html_theme_options = {"navigation_with_keys": True}
 html_show_sourcelink = False
 pygments_style = "friendly"
 pygments_dark_style = "monokai"
