@@ -486,6 +486,23 @@ def _check(
     )
 
 
+def _upgrade(url: _URL | None) -> _URL | None:
+    """``upgrade-insecure-requests``: an http: URL becomes https: (ws: wss:),
+    except on loopback hosts, which Chromium leaves alone."""
+    if url is None or url.scheme not in ("http", "ws") or url.host is None:
+        return url
+    host = url.host
+    if host in ("localhost", "[::1]", "::1") or host.endswith(".localhost"):
+        return url
+    if host.startswith("127.") and host.replace(".", "").isdigit():
+        return url
+    scheme = "https" if url.scheme == "http" else "wss"
+    rest = url.text.split(":", 1)[1]
+    if url.port is None:  # the default port 80 becomes 443
+        return _parse_url(f"{scheme}:{rest}")
+    return dataclasses.replace(url, scheme=scheme, text=f"{scheme}:{rest}")
+
+
 def evaluate(page: Page, policies: cabc.Sequence[Policy], url: str) -> list[Violation]:
     """Every violation of ``policies`` by the resources of ``page``.
 
@@ -507,6 +524,10 @@ def evaluate(page: Page, policies: cabc.Sequence[Policy], url: str) -> list[Viol
                 base = target.text
             break
     tried: set[int] = set()  # media groups that found a source they may load
+    upgrade = any(
+        p.disposition == "enforce" and "upgrade-insecure-requests" in p.directives
+        for p in policies
+    )
     for resource in resources:
         if resource.kind == "base":
             continue
@@ -520,6 +541,8 @@ def evaluate(page: Page, policies: cabc.Sequence[Policy], url: str) -> list[Viol
             found = []
             for candidate in (resource.url, *resource.candidates):
                 target = _resolve(candidate, base)
+                if upgrade:
+                    target = _upgrade(target)
                 found = _check_all(resource, policies, target, origin)
                 if found:
                     break  # the first candidate the browser may pick that fails
