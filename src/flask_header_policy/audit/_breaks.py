@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import collections
 import collections.abc as cabc
+import re
 import urllib.parse
 
 from ..csp import hash_source
 from ._csp_eval import evaluate
 from ._csp_eval import policies_for
 from ._csp_eval import Violation
+from ._resources import clip
 from ._resources import Page
 from ._types import Blocked
 from ._types import Finding
@@ -46,6 +48,8 @@ _LABEL = {
     "form": "form target",
     "base": "<base href>",
 }
+_ORIGIN_RE = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
+_MAX_URL = 2048
 _MAX_LINES = 5
 _MAX_FIXES = 3
 
@@ -63,11 +67,18 @@ def _source_for(violation: Violation, page_url: str) -> str:
     try:
         target = urllib.parse.urlsplit(url)
         page = urllib.parse.urlsplit(page_url)
-        if (target.scheme, target.netloc) == (page.scheme, page.netloc):
-            return "'self'"
-        return f"{target.scheme}://{target.netloc}"
     except ValueError:
-        return url
+        return clip(url, 80)
+    if (target.scheme, target.netloc) == (page.scheme, page.netloc):
+        return "'self'"
+    return _origin(target)
+
+
+def _origin(url: urllib.parse.SplitResult) -> str:
+    """``scheme://host[:port]``, or a clipped, escaped view of a URL that
+    no source expression could name."""
+    origin = f"{url.scheme}://{url.netloc.rpartition('@')[2]}"
+    return origin if _ORIGIN_RE.fullmatch(origin) else clip(origin, 80)
 
 
 def _add_to(violation: Violation, source: str) -> str:
@@ -163,13 +174,20 @@ def _blocked(violation: Violation, page_url: str, csp_source: str | None) -> Blo
         element=resource.describe(),
         kind=resource.kind,
         line=resource.line,
-        url=violation.url if resource.kind != "javascript-url" else None,
+        url=_bounded(violation.url) if resource.kind != "javascript-url" else None,
         sample=(text or "")[:40],
         when=resource.when,
         policy=violation.policy.index,
         disposition=violation.policy.disposition,
         fix=_fix(violation, page_url, csp_source),
     )
+
+
+def _bounded(url: str | None) -> str | None:
+    """The URL, cut at :data:`_MAX_URL` characters (a page can hold 2 MB)."""
+    if url is None or len(url) <= _MAX_URL:
+        return url
+    return url[: _MAX_URL - 1] + "…"
 
 
 def _lines(items: cabc.Sequence[Blocked]) -> str:
@@ -204,10 +222,10 @@ def _host(url: str) -> str:
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
-        return url[:60]
+        return clip(url, 60)
     if not parts.netloc:
-        return f"{parts.scheme}:"
-    return f"{parts.scheme}://{parts.netloc}"
+        return clip(f"{parts.scheme}:", 60)
+    return _origin(parts)
 
 
 def _findings(

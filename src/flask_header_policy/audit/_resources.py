@@ -26,7 +26,7 @@ import typing as t
 if t.TYPE_CHECKING:
     from ._html import Tag
 
-__all__ = ["Collector", "Kind", "Page", "Resource", "When"]
+__all__ = ["Collector", "Kind", "Page", "Resource", "When", "clip"]
 
 #: What a resource is; :mod:`._csp_eval` maps each kind to its directive.
 Kind = t.Literal[
@@ -163,19 +163,25 @@ class Resource:
     def describe(self) -> str:
         """A short, one-line view of the element, for people."""
         if self.kind == "event-handler":
-            return f'<{self.tag} {self.attribute}="{_clip(self.text)}">'
+            return f'<{self.tag} {self.attribute}="{clip(self.text)}">'
         if self.kind == "style-attribute":
-            return f'<{self.tag} style="{_clip(self.text)}">'
+            return f'<{self.tag} style="{clip(self.text)}">'
         if self.kind == "javascript-url":
-            return f'<{self.tag} {self.attribute}="{_clip(self.text)}">'
+            return f'<{self.tag} {self.attribute}="{clip(self.text)}">'
         if self.url is not None:
-            return f'<{self.tag} {self.attribute}="{_clip(self.url, 60)}">'
-        return f"<{self.tag}>{_clip(self.text)}</{self.tag}>"
+            return f'<{self.tag} {self.attribute}="{clip(self.url, 60)}">'
+        return f"<{self.tag}>{clip(self.text)}</{self.tag}>"
 
 
-def _clip(text: str | None, size: int = 40) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= size else text[: size - 1] + "…"
+def clip(text: str | None, size: int = 40) -> str:
+    """``text`` on one line, at most ``size`` characters, control characters
+    escaped: it comes from the page and goes to terminals and reports."""
+    text = " ".join((text or "")[: size * 4].split())
+    if len(text) > size:
+        text = text[: size - 1] + "…"
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+    return text
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -247,7 +247,9 @@ def _blocked_table(items: cabc.Sequence[Blocked]) -> Table:
     for column in ("Line", "Directive", "Element", "When", "Fix"):
         table.add_column(column, overflow="fold")
     for item in items:
-        table.add_row(str(item.line), item.directive, item.element, item.when, item.fix)
+        # Text, not markup: the element and the fix quote the page.
+        cells = (str(item.line), item.directive, item.element, item.when, item.fix)
+        table.add_row(*map(Text, cells))
     return table
 
 
