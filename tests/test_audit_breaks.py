@@ -360,3 +360,22 @@ def app():
     )
     result = pytester.runpytest(*plugin_args(), "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_long_lists_are_cut_in_the_terminal_and_report() -> None:
+    from flask_header_policy.audit.report import MAX_LISTED
+    from flask_header_policy.audit.report import render_html
+    from flask_header_policy.audit.results import RouteAudit
+
+    headers = [("Content-Security-Policy", "img-src 'none'")]
+    body = "".join(f"<img src=/{n}.png>" for n in range(MAX_LISTED + 7))
+    result = grade_response(headers, body=body)
+    assert len(result.breaks) == MAX_LISTED + 7
+    audit = RouteAudit("/", "index", 200, result, headers)
+    out = io.StringIO()
+    print_table([audit], out)
+    assert f"Blocked by the CSP ({MAX_LISTED + 7})" in out.getvalue()
+    assert "(+7 more: --json lists all)" in out.getvalue()
+    page = render_html([audit], title="t")
+    assert "+7 more: <code>--json</code> lists all" in page
+    assert f"/{MAX_LISTED - 1}.png" in page and f"/{MAX_LISTED}.png" not in page

@@ -32,6 +32,8 @@ __all__ = [
     "to_data",
 ]
 
+#: Blocked items listed per page in the terminal and the HTML report (all in JSON).
+MAX_LISTED = 100
 #: Shown for the 404 page, which no endpoint serves.
 NO_ENDPOINT = "(no route: 404)"
 _TOP_FINDINGS = 3
@@ -238,15 +240,17 @@ def _print_details(console: Console, audit: RouteAudit) -> None:
         ("Reported by the report-only CSP", audit.result.reports),
     ):
         if items:
-            console.print(Text(title, style="bold"))
+            console.print(Text(f"{title} ({len(items)})", style="bold"))
             console.print(_blocked_table(items))
+            if len(items) > MAX_LISTED:
+                console.print(f"(+{len(items) - MAX_LISTED} more: --json lists all)")
 
 
 def _blocked_table(items: cabc.Sequence[Blocked]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     for column in ("Line", "Directive", "Element", "When", "Fix"):
         table.add_column(column, overflow="fold")
-    for item in items:
+    for item in items[:MAX_LISTED]:
         # Text, not markup: the element and the fix quote the page.
         cells = (str(item.line), item.directive, item.element, item.when, item.fix)
         table.add_row(*map(Text, cells))
@@ -273,6 +277,7 @@ def render_html(audits: cabc.Sequence[RouteAudit], *, title: str) -> str:
         worst=worst,
         counts={g: n for g, n in counts.items() if n},
         broken=broken,
+        max_listed=MAX_LISTED,
         colour=grade_colour,
         endpoint=_endpoint,
     )
