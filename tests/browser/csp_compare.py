@@ -20,6 +20,7 @@ Navigations those actions start get a 204 answer, so the page stays.
 from __future__ import annotations
 
 import collections
+import collections.abc as cabc
 import dataclasses
 import time
 import typing as t
@@ -143,7 +144,12 @@ def _settle(page: Page, quiet: float, limit: float) -> None:
 
 
 def compare(
-    page: Page, url: str, *, actions: bool = True, quiet: float = 0.4
+    page: Page,
+    url: str,
+    *,
+    actions: bool = True,
+    quiet: float = 0.4,
+    ignore: cabc.Collection[str] = (),
 ) -> Comparison:
     """Load ``url`` in ``page`` and compare the prediction with Chromium.
 
@@ -151,6 +157,11 @@ def compare(
         count what the audit predicts for them (``when`` ``"click"`` and
         ``"submit"``); otherwise only what happens while the page loads.
     :param quiet: seconds without a new violation before counting.
+    :param ignore: effective directives left out of both counts. The audit
+        reads the HTML only: images and fonts that stylesheets load
+        (Bootstrap's ``data:`` SVG icons, ``@font-face``) and what scripts
+        add are not predicted, so a page with such stylesheets needs
+        ``ignore=("img-src", "font-src")`` (and loses those checks).
     """
     loaded = False
 
@@ -184,7 +195,7 @@ def compare(
         events: list[dict[str, t.Any]] = page.evaluate("[...window.__cspViolations]")
     finally:
         page.unroute("**/*", stay)
-    items = [*result.breaks, *result.reports]
+    items = [i for i in (*result.breaks, *result.reports) if i.directive not in ignore]
     predicted = collections.Counter(
         (item.disposition, item.directive) for item in items if item.when in whens
     )
@@ -193,8 +204,9 @@ def compare(
     icons = {item.url for item in items if item.element.startswith("<link")}
     kept = [
         e for e in events
-        if not (e["line"] == 0 and e["directive"] == "img-src"
-                and e["blocked"] in icons)
+        if e["directive"] not in ignore
+        and not (e["line"] == 0 and e["directive"] == "img-src"
+                 and e["blocked"] in icons)
     ]  # fmt: skip
     observed = collections.Counter((e["disposition"], e["directive"]) for e in kept)
     return Comparison(response.url, result, predicted, observed, kept)

@@ -66,6 +66,8 @@ def cdn_app() -> Flask:
     @app.get("/<path:name>")
     def asset(name: str) -> Response:
         kind = name.rpartition(".")[2]
+        if name == "loads.css":  # a stylesheet that loads an image
+            return Response("body { background: url(/bg.png) }", mimetype="text/css")
         body: bytes | str = {
             "js": CDN_JS, "css": "p { margin: 0 }", "html": "<p>framed</p>",
             "png": PNG, "vtt": "WEBVTT\n",
@@ -375,3 +377,21 @@ def test_prediction_equals_chromium(
         outcome.explain()
     )
     assert (outcome.result.verdict == "breaks") == bool(enforced)
+
+
+def test_what_stylesheets_load_is_not_predicted(
+    serve: Serve, browser_page: Page
+) -> None:
+    # The audit reads the HTML: the image a stylesheet loads is not in it.
+    cdn = serve(cdn_app())
+
+    def page(cdn: str, nonce: str | None) -> str:
+        return f'<link rel="stylesheet" href="{cdn}/loads.css"><img src="{cdn}/a.png">'
+
+    headers = {"Content-Security-Policy": f"style-src {cdn}; img-src 'self'"}
+    site = serve(site_app(cdn, headers, body=page))
+    outcome = compare(browser_page, site + "/")
+    assert outcome.rows() == [("enforce", "img-src", 1, 2)]
+    assert not outcome.equal
+    ignored = compare(browser_page, site + "/", ignore=("img-src",))
+    assert ignored.rows() == [] and ignored.equal
