@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.test import TestResponse
 
+from ..rules import Mode
 from . import compare_nonces
 from . import grade_response
 from .results import has_nonce
@@ -101,6 +102,23 @@ def _fetch(
         response.close()
 
 
+def _csp_source(app: Flask, endpoint: str | None) -> str | None:
+    """The layer that declares the endpoint's CSP (``"preset:strict"``), if
+    the app has a header policy and it declares one."""
+    state = app.extensions.get("header_policy")
+    policy = getattr(state, "policy", None)
+    if policy is None:
+        return None
+    try:
+        declared = policy.effective(app, endpoint)
+    except Exception:  # noqa: BLE001 - a name in a fix is not worth a failure
+        return None
+    for entry in declared:
+        if entry.key == "content-security-policy" and entry.mode is not Mode.REMOVE:
+            return t.cast(str, entry.source)
+    return None
+
+
 def audit_app(
     app: Flask,
     *,
@@ -139,7 +157,8 @@ def audit_app(
             exc.add_note(f"while auditing {path} (flask-header-policy audit)")
             raise
         url = base_url.rstrip("/") + path
-        result = grade_response(headers, body=body, url=url)
+        source = _csp_source(app, endpoint)
+        result = grade_response(headers, body=body, url=url, csp_source=source)
         reused = compare_nonces(headers, again) if again else None
         result = with_findings(result, [reused] if reused else [])
         audits.append(RouteAudit(path, endpoint, status, result, headers, url))

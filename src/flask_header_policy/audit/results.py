@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 
+from ._types import Blocked
 from ._types import Finding
 from ._types import GradeResult
 from ._types import SEVERITIES
@@ -92,6 +93,16 @@ class RouteAudit:
     def score(self) -> int:
         """The Observatory score (may exceed 100)."""
         return self.result.score
+
+    @property
+    def breaks(self) -> tuple[Blocked, ...]:
+        """What the enforced CSP blocks in the page (empty: nothing)."""
+        return self.result.breaks
+
+    @property
+    def verdict(self) -> str:
+        """``"breaks"`` when the CSP blocks something in the page, else ``"ok"``."""
+        return self.result.verdict
 
 
 def grade_rank(grade: str) -> int:
