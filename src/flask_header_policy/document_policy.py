@@ -191,8 +191,7 @@ class DocumentPolicy:
             for key, param in params.items():
                 if key != "report-to" or not isinstance(param, http_sf.Token):
                     _fail(
-                        f"{feature}: parameter {key}={param!r}; only"
-                        " report-to=<token>"
+                        f"{feature}: parameter {key}={param!r}; only report-to=<token>"
                     )
             endpoint = params.get("report-to")
             if feature == "*":

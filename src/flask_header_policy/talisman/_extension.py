@@ -383,4 +383,3 @@ class Talisman(HeaderPolicy):
                 # 24 random bytes are NONCE_LENGTH (32) base64url characters.
                 nonce = environ[NONCE_KEY] = secrets.token_urlsafe(_NONCE_BYTES)
             request.csp_nonce = nonce  # type: ignore[attr-defined]
-
