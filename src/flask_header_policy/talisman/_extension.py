@@ -269,13 +269,21 @@ class Talisman(HeaderPolicy):
     def _sync(self) -> None:
         """Translate the options again: the app layer, each decorated view's
         layer, the cookie hardening and the redirect."""
+        said: set[str] = set()
+
+        def once(message: str) -> None:
+            # A view's options repeat the app's problems: say each one once.
+            if message not in said:
+                said.add(message)
+                warnings.warn(message, TalismanMigrationWarning, stacklevel=5)
+
         with self._lock:
             options = self._options()
-            headers = translate_headers(options)
+            headers = translate_headers(options, warn=once)
             view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
             forced = bool(options["force_https"])
             for view, own in self._view_options.items():
-                local = translate_headers({**options, **own}, warn=False)
+                local = translate_headers({**options, **own}, warn=once)
                 changed: dict[str, str | HeaderValue | None] = {
                     name: value
                     for name, value in local.items()

@@ -238,10 +238,7 @@ def _csp_value(
     try:
         policy = ContentSecurityPolicy([(n, s or True) for n, s in directives])
     except InvalidHeaderError as error:
-        warn(
-            f"{name}: {text!r} is sent as written, as Flask-Talisman did, but:"
-            f" {error.reason}"
-        )
+        warn(f"{name}: {error.reason} (sent as written, as Flask-Talisman did)")
         return Verbatim(name, text)
     if str(policy) == text:
         return policy
@@ -272,18 +269,25 @@ def _frame_ancestors(allow_from: t.Any) -> list[str]:
     return sources
 
 
-def translate_headers(options: Options, *, warn: bool = True) -> HeaderMap:
+def translate_headers(options: Options, *, warn: bool | Warn = True) -> HeaderMap:
     """The headers Flask-Talisman sends for ``options``, in its order.
 
     HSTS is among them; the extension sends it on HTTPS requests only.
 
     :param options: every option of :data:`OPTION_DEFAULTS`.
-    :param warn: issue :class:`TalismanMigrationWarning` for values browsers
-        ignore (off for per-view translations, which repeat the app's).
+    :param warn: ``True`` issues a :class:`TalismanMigrationWarning` for each
+        value sent although browsers ignore it (or handled differently);
+        ``False`` stays quiet; a callable receives each message instead.
     :raise InvalidHeaderError: a value that cannot be sent (a control
         character), or ``ALLOW-FROM`` without origins.
     """
-    return _translate_headers(options, _warn if warn else _quiet)
+    if warn is True:
+        say: Warn = _warn
+    elif warn is False:
+        say = _quiet
+    else:
+        say = warn
+    return _translate_headers(options, say)
 
 
 def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
