@@ -6,6 +6,7 @@ import typing as t
 import pytest
 from flask import Flask
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from flask_header_policy import DocumentPolicy
@@ -144,11 +145,13 @@ def test_lenient_parse(value: str, expected: dict[str, t.Any] | None) -> None:
     assert parse_document_policy(value) == expected
 
 
+@settings(max_examples=500, deadline=None)
 @given(st.text())
 def test_lenient_parse_never_raises(value: str) -> None:
     parse_document_policy(value)
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.from_regex(r"[a-z][a-z0-9\-]{0,10}", fullmatch=True),
