@@ -777,7 +777,8 @@ def test_migration_example_matches_talisman() -> None:
 @pytest.mark.parametrize(
     ("options", "header", "value", "warning"),
     [
-        ({"feature_policy": {"geolocation": "'none'", "camera": ["'self'", "a.example"]}},
+        ({"feature_policy": {"geolocation": "'none'",
+                             "camera": ["'self'", "a.example"]}},
          "Feature-Policy", "geolocation 'none'; camera 'self' a.example", None),
         ({"feature_policy": "vibrate 'none';; fullscreen  *"},
          "Feature-Policy", "vibrate 'none'; fullscreen *", None),
@@ -792,7 +793,8 @@ def test_migration_example_matches_talisman() -> None:
          "Document-Policy", "oversized-images=(1, 2)", "not a structured-field"),
         ({"content_security_policy": {"default-src": "'self'",
                                       "upgrade-insecure-requests": ""}},
-         "Content-Security-Policy", "default-src 'self'; upgrade-insecure-requests", None),
+         "Content-Security-Policy",
+         "default-src 'self'; upgrade-insecure-requests", None),
         ({"content_security_policy": "script-src 'self'; report-uri /r",
           "content_security_policy_report_uri": "/other"},
          "Content-Security-Policy", "script-src 'self'; report-uri /r", None),
@@ -827,3 +829,24 @@ def test_each_option_translates(
 
     assert canonical(sent[header]) == canonical(value)
     assert canonical(value) == value
+
+
+@pytest.mark.parametrize(
+    "option", ["content_security_policy", "feature_policy", "permissions_policy"]
+)
+def test_a_policy_of_the_wrong_type_is_a_type_error(option: str) -> None:
+    with pytest.raises(TypeError, match=f"{option} takes a dict or a str, not list"):
+        from_talisman(**{option: ["default-src 'self'"]})
+
+
+def test_an_empty_policy_sends_no_header() -> None:
+    headers = from_talisman(
+        content_security_policy={"default-src": None},
+        permissions_policy="  ",
+        feature_policy=";",
+    ).headers
+    assert not {
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "Feature-Policy",
+    } & set(headers)

@@ -72,6 +72,10 @@ class HeaderPolicy:
         ``HEADER_POLICY_HTTPS_REDIRECT``.
     """
 
+    #: Install the redirect hook even without a redirect at ``init_app``
+    #: (a subclass that configures it later sets this).
+    _redirect_later: t.ClassVar[bool] = False
+
     def __init__(
         self,
         app: Flask | None = None,
@@ -136,9 +140,11 @@ class HeaderPolicy:
         self._states.add(state)
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
-        # First of all before_request functions: a plain-HTTP request is
-        # redirected before a login check or the like can answer it.
-        app.before_request_funcs.setdefault(None, []).insert(0, state.redirect_hook)
+        if state.https_redirect is not None or self._redirect_later:
+            # First of all before_request functions: a plain-HTTP request is
+            # redirected before a login check or the like can answer it.
+            hooks = app.before_request_funcs.setdefault(None, [])
+            hooks.insert(0, state.redirect_hook)
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
 
     # Declaring layers.
@@ -316,14 +322,13 @@ class _AppState:
         config = self.https_redirect
         if config is None:
             return None
+        return redirect_to_https(self.app(), config, self._redirect_error)
+
+    def _redirect_error(self, error: Exception) -> None:
         app = self.app()
-
-        def on_error(error: Exception) -> None:
-            if app.testing or app.debug:
-                raise error
-            self._report(app, request_proxy.endpoint, "https_redirect", error)
-
-        return redirect_to_https(app, config, on_error)
+        if app.testing or app.debug:
+            raise error
+        self._report(app, request_proxy.endpoint, "https_redirect", error)
 
     def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
         compiled = self.cache.get(endpoint)

@@ -122,6 +122,8 @@ class Talisman(HeaderPolicy):
     """
 
     _dirty: bool
+    # Options changed at run time may turn force_https on.
+    _redirect_later = True
 
     def __init__(self, app: Flask | None = None, **kwargs: t.Any) -> None:
         object.__setattr__(self, "_dirty", False)

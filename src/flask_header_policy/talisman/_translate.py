@@ -203,11 +203,13 @@ def check_options(options: Options) -> None:
         )
 
 
-def _directives(policy: t.Any) -> list[tuple[str, list[str]]]:
+def _directives(option: str, policy: t.Any) -> list[tuple[str, list[str]]]:
     """``(name, sources)`` pairs of a CSP-like policy given as Talisman takes
     it: a ``;``-separated string, or a mapping of names to a source string or
     a list of sources. A repeated name keeps its first place, last value."""
     pairs: dict[str, list[str]] = {}
+    if not isinstance(policy, str | cabc.Mapping):
+        raise TypeError(f"{option} takes a dict or a str, not {type(policy).__name__}")
     if isinstance(policy, str):
         for part in policy.split(";"):
             tokens = part.split()
@@ -245,10 +247,12 @@ def _csp_value(
     return Verbatim(name, text)
 
 
-def _structured(name: str, policy: t.Any) -> str:
+def _structured(option: str, policy: t.Any) -> str:
     """Permissions-Policy and Document-Policy, rendered as Talisman does."""
     if isinstance(policy, str):
         return policy.strip()
+    if not isinstance(policy, cabc.Mapping):
+        raise TypeError(f"{option} takes a dict or a str, not {type(policy).__name__}")
     return ", ".join(f"{feature}={value}" for feature, value in policy.items())
 
 
@@ -294,10 +298,12 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     headers: HeaderMap = {}
     feature_policy = options["feature_policy"]
     if feature_policy:
-        headers["Feature-Policy"] = _render(_directives(feature_policy))
+        directives = _directives("feature_policy", feature_policy)
+        if directives:
+            headers["Feature-Policy"] = _render(directives)
     permissions = options["permissions_policy"]
-    if permissions:
-        text = _structured("Permissions-Policy", permissions)
+    text = _structured("permissions_policy", permissions) if permissions else ""
+    if text:
         if parse_permissions_policy(text) is None:
             warn(
                 f"Permissions-Policy: {text!r} is not a structured-field"
@@ -307,8 +313,8 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
             )
         headers["Permissions-Policy"] = text
     document = options["document_policy"]
-    if document:
-        text = _structured("Document-Policy", document)
+    text = _structured("document_policy", document) if document else ""
+    if text:
         try:
             typed = DocumentPolicy.from_header(text)
         except InvalidHeaderError as error:
@@ -344,7 +350,7 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
         nonce_in = set(options["content_security_policy_nonce_in"] or ())
         directives = [
             (name, [*sources, NONCE] if name in nonce_in else sources)
-            for name, sources in _directives(policy)
+            for name, sources in _directives("content_security_policy", policy)
         ]
         report_uri = options["content_security_policy_report_uri"]
         if report_uri and all(name != "report-uri" for name, _ in directives):
@@ -353,7 +359,8 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
             if all(name != "frame-ancestors" for name, _ in directives):
                 directives.append(("frame-ancestors", ancestors))
             ancestors = None
-        headers[csp_name] = _csp_value(csp_name, directives, warn)
+        if directives:
+            headers[csp_name] = _csp_value(csp_name, directives, warn)
     if ancestors is not None:  # no enforced policy to carry frame-ancestors
         headers[_CSP] = _csp_value(_CSP, [("frame-ancestors", ancestors)], warn)
     if options["strict_transport_security"]:
