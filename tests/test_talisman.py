@@ -624,12 +624,15 @@ def test_talismans_proxy_tests_pass_behind_proxy_fix() -> None:
 
 def test_allow_from_warns_and_adds_frame_ancestors() -> None:
     app = Flask("frames")
-    with pytest.warns(TalismanMigrationWarning, match="ALLOW-FROM is ignored"):
+    with pytest.warns(
+        TalismanMigrationWarning, match="ALLOW-FROM is ignored"
+    ) as caught:
         Talisman(
             app,
             frame_options=ours.ALLOW_FROM,
             frame_options_allow_from="https://partner.example",
         )
+    assert [w.filename for w in caught] == [__file__]  # points at the caller
     app.get("/")(lambda: "x")
     response = app.test_client().get("/", environ_overrides=HTTPS)
     assert response.headers["X-Frame-Options"] == "ALLOW-FROM https://partner.example"

@@ -13,7 +13,6 @@ import collections.abc as cabc
 import secrets
 import threading
 import typing as t
-import warnings
 
 from flask import current_app
 from flask import Flask
@@ -36,11 +35,11 @@ from ._translate import NONCE_LENGTH
 from ._translate import ONE_YEAR_IN_SECS
 from ._translate import OPTION_DEFAULTS
 from ._translate import SAMEORIGIN
-from ._translate import TalismanMigrationWarning
 from ._translate import translate_cookies
 from ._translate import translate_headers
 from ._translate import translate_redirect
 from ._translate import VIEW_OPTIONS
+from ._translate import warn_from_caller
 
 __all__ = ["Talisman"]
 
@@ -138,11 +137,9 @@ class Talisman(HeaderPolicy):
             self.init_app(app, **kwargs)
         elif kwargs:
             check_options(kwargs)
-            warnings.warn(
+            warn_from_caller(
                 "Talisman(**options) without an app ignores the options, as"
                 " Flask-Talisman does; pass them to init_app(app, ...)",
-                TalismanMigrationWarning,
-                stacklevel=2,
             )
 
     def __setattr__(self, name: str, value: t.Any) -> None:
@@ -243,12 +240,10 @@ class Talisman(HeaderPolicy):
         check_names(kwargs)
         ignored = sorted(set(kwargs) - VIEW_OPTIONS)
         if ignored:
-            warnings.warn(
+            warn_from_caller(
                 f"@talisman({', '.join(ignored)}=...): Flask-Talisman ignores"
                 " these options per view, and so does this drop-in; declare the"
                 " header with @talisman.headers({...}) instead",
-                TalismanMigrationWarning,
-                stacklevel=2,
             )
         options = {k: v for k, v in kwargs.items() if k in VIEW_OPTIONS}
         if "content_security_policy_nonce_in" in options:
@@ -277,7 +272,7 @@ class Talisman(HeaderPolicy):
             # A view's options repeat the app's problems: say each one once.
             if message not in said:
                 said.add(message)
-                warnings.warn(message, TalismanMigrationWarning, stacklevel=5)
+                warn_from_caller(message)
 
         with self._lock:
             options = self._options()
@@ -374,14 +369,12 @@ class Talisman(HeaderPolicy):
             and "HTTP_X_FORWARDED_PROTO" in environ
         ):
             self._warned_forwarded = True
-            warnings.warn(
+            warn_from_caller(
                 "A plain-HTTP request carries X-Forwarded-Proto: Flask-Talisman"
                 " trusted that header from any client; this drop-in does not."
                 " Behind a proxy that terminates TLS, wrap the app in"
                 " werkzeug.middleware.proxy_fix.ProxyFix(app.wsgi_app,"
                 " x_proto=1), so that the redirect and HSTS see HTTPS",
-                TalismanMigrationWarning,
-                stacklevel=2,
             )
         local = self._local_options(request.endpoint)
         nonce_in = local["content_security_policy_nonce_in"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import os
+import sys
 import typing as t
 import warnings
 
@@ -46,6 +48,7 @@ __all__ = [
     "Verbatim",
     "check_names",
     "check_options",
+    "warn_from_caller",
     "translate_cookies",
     "translate_headers",
     "translate_redirect",
@@ -135,8 +138,21 @@ class TalismanMigrationWarning(UserWarning):
 Warn = cabc.Callable[[str], None]
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def warn_from_caller(message: str) -> None:
+    """Warn at the first frame outside this package: the caller's line."""
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 2 is the frame that called this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, TalismanMigrationWarning, stacklevel=level)
+
+
 def _warn(message: str) -> None:
-    warnings.warn(message, TalismanMigrationWarning, stacklevel=2)
+    warn_from_caller(message)
 
 
 def _quiet(message: str) -> None:
