@@ -320,7 +320,10 @@ class _AppState:
     def redirect_hook(self) -> t.Any:
         """The ``before_request`` function of :attr:`https_redirect`."""
         config = self.https_redirect
-        if config is None:
+        # The HTTPS path is the common one: one proxy lookup, one dict lookup.
+        if config is None or request_proxy.environ.get("wsgi.url_scheme") in (
+            _SECURE_SCHEMES
+        ):
             return None
         return redirect_to_https(self.app(), config, self._redirect_error)
 
