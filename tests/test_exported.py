@@ -24,6 +24,7 @@ EXPORTED = {
     "csp_nonce",
     "NonceUnavailableError",
     "CookiePolicy",
+    "HTTPSRedirect",
     "Preset",
     # Typed builders.
     "CacheControl",
@@ -32,6 +33,7 @@ EXPORTED = {
     "CrossOriginEmbedderPolicy",
     "CrossOriginOpenerPolicy",
     "CrossOriginResourcePolicy",
+    "DocumentPolicy",
     "PermissionsPolicy",
     "ReferrerPolicy",
     "ReportingEndpoints",
