@@ -99,10 +99,16 @@ class _Progress:
                 Progress(console=console, transient=True)
             )
             self.task = self.bar.add_task("auditing", total=total)
+        from .report import printable
+
         if self.bar is not None:
-            self.bar.update(self.task, completed=done, description=f"auditing {path}")
+            from rich.markup import escape
+
+            # The default description column reads Rich markup: escape it.
+            description = escape(f"auditing {printable(path)}")
+            self.bar.update(self.task, completed=done, description=description)
         else:
-            click.echo(f"auditing {done + 1}/{total} {path}", err=True)
+            click.echo(f"auditing {done + 1}/{total} {printable(path)}", err=True)
 
 
 @contextlib.contextmanager
@@ -138,7 +144,9 @@ def run_live(url: str, paths: cabc.Sequence[str], timeout: float) -> list[RouteA
             try:
                 audits.append(audit_url(target, timeout=timeout))
             except AuditError as exc:
-                raise click.ClickException(str(exc)) from None
+                from .report import printable
+
+                raise click.ClickException(printable(exc)) from None
     return audits
 
 
@@ -157,6 +165,7 @@ def emit(
     """
     from .report import failing
     from .report import print_table
+    from .report import printable
     from .report import render_html
     from .report import render_json
 
@@ -171,16 +180,15 @@ def emit(
         except OSError as exc:
             message = f"cannot write {html_file}: {exc.strerror}"
             raise click.ClickException(message) from None
-        click.echo(f"wrote {html_file}", err=True)
+        click.echo(f"wrote {printable(html_file)}", err=True)
     if min_grade is not None:
         minimum = min_grade
         failed = failing(audits, minimum)
         if failed:
             click.echo(f"{len(failed)} of {len(audits)} below {minimum}:", err=True)
             for audit in failed:
-                click.echo(
-                    f"  {audit.grade:<2} {audit.score:>4}  {audit.path}", err=True
-                )
+                grade = "error" if audit.error else f"{audit.grade:<2} {audit.score:>4}"
+                click.echo(f"  {grade}  {printable(audit.path)}", err=True)
             raise click.exceptions.Exit(1)
 
 
