@@ -38,15 +38,16 @@ before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.monotonic()
 try:
     audit = audit_url(sys.argv[1], timeout=float(sys.argv[2]))
-    outcome = f"graded {audit.grade}; " + "; ".join(f.code for f in audit.result.findings
-        if f.code.startswith("body-"))
+    body = [f.code for f in audit.result.findings if f.code.startswith("body-")]
+    outcome = f"graded {audit.grade}; " + "; ".join(body)
 except AuditError as exc:
     outcome = f"AuditError: {exc}"
 except MemoryError:
     outcome = "MemoryError"
 elapsed = time.monotonic() - start
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"elapsed": elapsed, "growth_kib": after - before, "outcome": outcome}))
+growth = after - before
+print(json.dumps({"elapsed": elapsed, "growth_kib": growth, "outcome": outcome}))
 """
 
 
@@ -69,7 +70,10 @@ def measure(handler: hostile.Handler, timeout: float, kill: float) -> dict[str, 
     return dict(json.loads(done.stdout.splitlines()[-1]))
 
 
-def cases(punycode_size: int, drip_limit: float) -> dict[str, tuple[hostile.Handler, float]]:
+Cases = dict[str, tuple[hostile.Handler, float]]
+
+
+def cases(punycode_size: int, drip_limit: float) -> Cases:
     one_layer = hostile.gzip_zeros(GIB)
     two_layers = hostile.gzip_bytes(one_layer)
     punycode = b"-" + b"9" * (punycode_size - 1)
