@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import threading
 import typing as t
 import weakref
 
@@ -60,8 +61,12 @@ class HeaderPolicy:
         :class:`~flask_header_policy.presets.Preset` or a plain mapping: the
         lowest layer, under the config and ``headers``.
     :param cookies: how to harden every ``Set-Cookie`` (add ``Secure`` on
-        HTTPS, ``HttpOnly``, ``SameSite``); ``False`` turns off the preset's
+        HTTPS, ``HttpOnly``, ``SameSite``): a :class:`CookiePolicy`, ``True``
+        for ``CookiePolicy()``, or a mapping of its options, as
+        ``HEADER_POLICY_COOKIES`` takes; ``False`` turns off the preset's
         hardening; ``None`` defers to ``HEADER_POLICY_COOKIES`` and the preset.
+    :raise TypeError: ``cookies`` is none of these, or a mapping holds an
+        option ``CookiePolicy`` does not take.
     """
 
     def __init__(
@@ -70,11 +75,11 @@ class HeaderPolicy:
         *,
         headers: Headers | None = None,
         preset: str | Preset | Headers | None = None,
-        cookies: CookiePolicy | None | t.Literal[False] = None,
+        cookies: CookiePolicy | bool | cabc.Mapping[str, t.Any] | None = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
         self._preset = None if preset is None else resolve_preset(preset)
-        self._cookies = cookies
+        self._cookies = _cookie_policy(cookies, "cookies")
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
@@ -107,7 +112,9 @@ class HeaderPolicy:
                 source=f"preset:{preset.name}",
             )
         if cookies is None:
-            cookies = _config_cookies(app.config["HEADER_POLICY_COOKIES"])
+            cookies = _cookie_policy(
+                app.config["HEADER_POLICY_COOKIES"], "HEADER_POLICY_COOKIES"
+            )
         if cookies is None and preset is not None:
             cookies = preset.cookies
         state = _AppState(
@@ -172,7 +179,7 @@ class HeaderPolicy:
 
     def _changed(self) -> None:
         for state in self._states:
-            state.cache.clear()
+            state.invalidate()
 
     # Reading the effective policy.
 
@@ -219,16 +226,21 @@ def _stack(*layers: _Rules) -> _Rules:
     return merged
 
 
-def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
+def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] | None:
+    """``cookies=`` and ``HEADER_POLICY_COOKIES`` take the same values."""
     if value is None or value is False or isinstance(value, CookiePolicy):
         return value
     if value is True:
         return CookiePolicy()
     if isinstance(value, cabc.Mapping):
-        return CookiePolicy(**value)
+        try:
+            return CookiePolicy(**value)
+        except TypeError as error:  # an unknown option
+            fields = ", ".join(f.name for f in dataclasses.fields(CookiePolicy))
+            raise TypeError(f"{where}: {error}; CookiePolicy takes {fields}") from None
     raise TypeError(
-        "HEADER_POLICY_COOKIES must be None, a bool, a mapping of CookiePolicy"
-        f" options or a CookiePolicy, not {type(value).__name__}"
+        f"{where} must be None, a bool, a mapping of CookiePolicy options or a"
+        f" CookiePolicy, not {type(value).__name__}"
     )
 
 
@@ -262,10 +274,21 @@ class _AppState:
         self.hsts_only_secure = hsts_only_secure
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
+        # Bumped by every declaration: a policy compiled from older rules is
+        # used for its own request but never cached over the newer ones.
+        self.generation = 0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Forget every compiled policy: a declaration changed the rules."""
+        with self._lock:
+            self.generation += 1
+            self.cache.clear()
 
     def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
         compiled = self.cache.get(endpoint)
         if compiled is None:
+            generation = self.generation
             layers = self.policy._layers(app, endpoint)
             merged = _stack(self.app_rules, *layers)
             if self.hsts_only_secure and HSTS in merged:
@@ -273,7 +296,9 @@ class _AppState:
             compiled = CompiledPolicy(list(merged.values()))
             for problem in compiled.problems:
                 self._problem(app, endpoint, problem)
-            self.cache[endpoint] = compiled
+            with self._lock:
+                if generation == self.generation:
+                    self.cache[endpoint] = compiled
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
@@ -297,6 +322,8 @@ class _AppState:
         production (tests and the debugger see the error)."""
         app = self.app()
         endpoint: str | None = None
+        # What request.is_secure reads, after any ProxyFix has rewritten it.
+        is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
         try:
             request = environ.get("werkzeug.request")
             if not isinstance(request, Request):
@@ -312,22 +339,25 @@ class _AppState:
             compiled = self.cache.get(endpoint)
             if compiled is None:
                 compiled = self.compiled(app, endpoint)
-            # What request.is_secure reads, after any ProxyFix has rewritten it.
-            is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
             if compiled.needs_state:
                 per_request = _RequestState(app, request, status, headers)
                 on_error = self._on_error(app, endpoint)
                 compiled.apply(headers, is_secure, per_request, on_error)
             else:
                 compiled.apply(headers, is_secure)
-            if self.cookies is not None:
-                self.cookies.apply(headers, is_secure=is_secure)
         except Exception as error:
             if app.testing or app.debug:
                 raise
             self._report(app, endpoint, "internal", error)
         finally:
             environ[SEALED_KEY] = True
+        if self.cookies is not None:
+            try:
+                self.cookies.apply(headers, is_secure=is_secure)
+            except Exception as error:
+                if app.testing or app.debug:
+                    raise
+                self._report(app, endpoint, "cookies", error)
 
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:
@@ -360,7 +390,8 @@ class _AppState:
 
 
 _WHAT = {
-    "internal": "policy not applied to this response",
+    "internal": "header policy not applied to this response",
+    "cookies": "Set-Cookie not hardened on this response (sent as the app set it)",
     "configuration": "inconsistent declarations",
 }
 
