@@ -157,9 +157,13 @@ class CacheControl:
                     )
                 # No int() of thousands of digits: anything this long is too big.
                 seconds = raw.lstrip("0") or "0"
-                kwargs[field.name] = (
-                    int(seconds) if len(seconds) <= 10 else MAX_DELTA_SECONDS + 1
-                )
+                if len(seconds) > 10 or int(seconds) > MAX_DELTA_SECONDS:
+                    _fail(
+                        f"{name}={shown(raw, 40)} is more than 2**31 seconds (68"
+                        " years), which caches read as 2**31 (RFC 9111 §1.2.2);"
+                        f" write at most {MAX_DELTA_SECONDS}"
+                    )
+                kwargs[field.name] = int(seconds)
             elif field.type == "bool":
                 if raw is not None:
                     _fail(f"{name} takes no value; write {name}, not {name}={raw}")

@@ -98,6 +98,10 @@ def only_for(
     is one mimetype lookup per response. ``otherwise`` is a static value for
     every other response (a nonce-free CSP for JSON and static files, say).
     """
+    if mimetypes is None:
+        raise InvalidHeaderError(
+            "Content-Type", "only_for() takes mimetypes such as 'text/html', not None"
+        )
     if isinstance(mimetypes, str):
         mimetypes = (mimetypes,)
     header = value if isinstance(value, Header) else Header(value)
