@@ -497,3 +497,12 @@ def test_foreign_nonce_builder_is_cut_at_its_nonce_only() -> None:
 def test_foreign_nonce_builder_must_be_stable() -> None:
     with pytest.raises(InvalidHeaderError, match="give it a to_template"):
         HeaderPolicy(headers={"Content-Security-Policy": ForeignPolicy("x", False)})
+
+
+def test_content_type_parse_cache_is_bounded() -> None:
+    from flask_header_policy import _apply
+
+    for n in range(1000):
+        found = _apply._mimetypes([("Content-Type", f"text/html; v={n}")])
+        assert found == {"text/html", "text/*"}
+    assert len(_apply._PARSED) <= 256

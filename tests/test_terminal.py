@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from click.testing import Result
 from flask import Flask
+from flask import Response
 from flask.cli import FlaskGroup
 
 from flask_header_policy import HeaderPolicy
@@ -116,3 +117,15 @@ def test_progress_lines_escape_control_characters() -> None:
 )
 def test_printable(text: str, shown: str) -> None:
     assert printable(text) == shown
+
+
+def test_assert_grade_message_escapes_the_response() -> None:
+    from flask_header_policy.pytest_plugin import assert_grade
+
+    name = "a\x1b[2Jb"
+    headers = [("Content-Security-Policy", f"{name}; {name}")]
+    response = Response("<p>", headers=headers)
+    with pytest.raises(AssertionError) as info:
+        assert_grade(response, "A+")
+    assert "\x1b" not in str(info.value)
+    assert "a\\x1b[2jb is repeated" in str(info.value)

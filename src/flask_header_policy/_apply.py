@@ -212,14 +212,32 @@ def _mimetypes(headers: HeaderList) -> frozenset[str]:
     the first, so a response with two must not escape a branch meant for
     either.
     """
-    found: set[str] = set()
+    found: frozenset[str] = frozenset()
     for name, value in headers:
-        if name.lower() == "content-type":
-            for member in split_members(value):
-                mimetype = member.partition(";")[0].strip().lower()
-                found.add(mimetype)
-                found.add(mimetype.partition("/")[0] + "/*")
-    return frozenset(found)
+        # The length test spares a lower() for nearly every other header.
+        if len(name) == 12 and name.lower() == "content-type":
+            parsed = _PARSED.get(value)
+            if parsed is None:
+                parsed = _parse_content_type(value)
+            found = parsed if not found else found | parsed
+    return found
+
+
+# An app sends few distinct Content-Type values: each is parsed once.
+_PARSED: dict[str, frozenset[str]] = {}
+
+
+def _parse_content_type(value: str) -> frozenset[str]:
+    found: set[str] = set()
+    for member in split_members(value) if "," in value else (value,):
+        mimetype = member.partition(";")[0].strip().lower()
+        found.add(mimetype)
+        found.add(mimetype.partition("/")[0] + "/*")
+    parsed = frozenset(found)
+    if len(_PARSED) >= 256:
+        _PARSED.clear()  # a bound, for apps that vary the value per response
+    _PARSED[value] = parsed
+    return parsed
 
 
 def merge(

@@ -108,14 +108,16 @@ def _read(response: TestResponse) -> tuple[bytes | None, list[Finding]]:
         for chunk in response.iter_encoded():
             decoder.feed(chunk)
             if decoder.full:
-                why = f"after {MAX_BODY:,} bytes"
-                return bytes(decoder.body), [
-                    body_truncated(why, "Audit a smaller page.")
-                ]
-        decoder.finish()
+                break
+        else:
+            decoder.finish()
     except (UnsupportedEncoding, DecodeError) as exc:
         return None, [body_not_decoded(str(exc))]
-    return bytes(decoder.body), []
+    findings = []
+    if decoder.full:
+        why = f"after {MAX_BODY:,} bytes"
+        findings.append(body_truncated(why, "Audit a smaller page."))
+    return bytes(decoder.body), findings
 
 
 def _fetch(

@@ -138,7 +138,10 @@ class _Deadline:
             return
         # A duplicate descriptor still reaches the connection after TLS
         # wraps (and detaches) the original socket object.
-        watched = sock.dup()
+        try:
+            watched = sock.dup()
+        except OSError:
+            return  # out of descriptors: the per-read timeouts still apply
         with self._lock:
             if not self._expired:
                 self._sockets.append(watched)
