@@ -144,3 +144,17 @@ def gzip_bytes(data: bytes) -> bytes:
     """``data`` gzip-compressed."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
     return compressor.compress(data) + compressor.flush()
+
+
+def keep_alive_then_drip(conn: socket.socket, stop: threading.Event) -> None:
+    """Answer the first request on a connection at once, kept alive, with a
+    CSP nonce (so that the audit fetches again); drip on the next one."""
+    body = b"<p>hi</p>"
+    conn.sendall(
+        HTML_HEAD
+        + b"Content-Security-Policy: script-src 'nonce-abcdefgh12345678'\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    _read_request(conn)
+    drip_headers()(conn, stop)

@@ -66,6 +66,17 @@ def test_deadline_covers_every_redirect_hop() -> None:
     assert elapsed < TIMEOUT + 1
 
 
+def test_a_kept_alive_connection_cannot_escape_the_deadline() -> None:
+    # The second fetch (for the nonce) must not reuse the first connection
+    # unwatched: the server drips on it.
+    with hostile.raw_server(hostile.keep_alive_then_drip) as port:
+        start = time.monotonic()
+        audit = audit_url(f"http://127.0.0.1:{port}/", timeout=TIMEOUT)
+        elapsed = time.monotonic() - start
+    assert audit.status == 200
+    assert elapsed < 2 * TIMEOUT + 1
+
+
 def test_cli_drip_ends_with_one_short_line() -> None:
     with hostile.raw_server(hostile.drip_headers()) as port:
         url = f"http://127.0.0.1:{port}/"

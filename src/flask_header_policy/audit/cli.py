@@ -70,7 +70,8 @@ def audit_options(f: F) -> F:
             type=click.FloatRange(min=0, min_open=True),
             default=10.0,
             show_default=True,
-            help="Seconds per network operation (live audits only).",
+            help="Seconds for each fetch as a whole: connection, redirects,"
+            " headers and body (live audits only).",
         ),
     ]
     for option in reversed(options):

@@ -77,8 +77,6 @@ _HTML = ("text/html", "application/xhtml+xml", "")
 _HEADERS = {
     "User-Agent": "flask-header-policy-audit",
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-    # A fresh connection per request, so that the deadline sees each socket.
-    "Connection": "close",
 }
 _CONNECTED = (".connect_tcp.complete", ".connect_unix_socket.complete")
 
@@ -383,7 +381,9 @@ def audit_url(
         redirects, headers and body).
     :param max_bytes: the most body bytes read; more gives a finding.
     :param client: an ``httpx.Client`` to use (proxies, certificates);
-        redirects are followed by hand whatever its settings.
+        redirects are followed by hand whatever its settings. The deadline
+        shuts down the connections a fetch opens; one the client reuses
+        from its pool is bounded by the client's own per-read timeouts.
     :param check_http: probe the ``http://`` variant of an ``https://`` URL
         for the ``redirection`` test (see the module documentation).
     :param http_port: the port of that probe (the Observatory's ``httpPort``).
@@ -393,7 +393,10 @@ def audit_url(
     """
     url = _normalize(url)
     own = client is None
-    http = httpx.Client(verify=True) if client is None else client
+    # No kept-alive connections: each request opens one, which the deadline
+    # of its fetch watches.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    http = httpx.Client(verify=True, limits=fresh) if client is None else client
     try:
         first = _follow(http, url, timeout=timeout, max_bytes=max_bytes)
         final = first.hops[-1]
