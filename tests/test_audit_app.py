@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import collections.abc as cabc
 import json
 import pathlib
 
+import hostile
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
 from flask import Flask
+from flask import Response
 from flask.cli import FlaskGroup
 
 from flask_header_policy import force
@@ -14,6 +17,8 @@ from flask_header_policy import HeaderPolicy
 from flask_header_policy.audit.app import audit_app
 from flask_header_policy.audit.app import NOT_FOUND_PATH
 
+#: The most body bytes the audit reads (README).
+MAX_BODY = 2_000_000
 #: Enough for an A+: CSP +10, framing via CSP +5, Referrer +5, CORP +10.
 GOOD = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -135,17 +140,128 @@ def test_audit_app_uses_server_name() -> None:
     ]
 
 
-def test_audit_app_view_error_names_the_path() -> None:
+def raising_app(testing: bool) -> Flask:
     app = Flask("broken")
-    app.testing = True
+    app.testing = testing
+    HeaderPolicy(app, headers=GOOD)
+
+    @app.get("/")
+    def index() -> str:
+        return "<p>fine</p>"
 
     @app.get("/boom")
     def boom() -> str:
-        raise RuntimeError("kaput")
+        raise RuntimeError("kaput\nsecond line")
 
-    with pytest.raises(RuntimeError, match="kaput") as info:
-        audit_app(app)
-    assert "while auditing /boom" in "".join(info.value.__notes__)
+    @app.get("/stream-boom")
+    def stream_boom() -> Response:
+        def body() -> cabc.Iterator[str]:
+            yield "<p>"
+            raise LookupError("mid-stream")
+
+        return Response(body(), mimetype="text/html")
+
+    return app
+
+
+@pytest.mark.parametrize("testing", [True, False])
+def test_audit_app_view_error_is_a_row(
+    testing: bool, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = raising_app(testing)
+    by_path = {a.path: a for a in audit_app(app)}
+    boom = by_path["/boom"]
+    assert (boom.endpoint, boom.status, boom.error) == (
+        "boom",
+        500,
+        "RuntimeError: kaput",
+    )
+    assert (boom.grade, boom.score, boom.headers) == ("F", 0, [])
+    (finding,) = boom.result.findings
+    assert (finding.severity, finding.code) == ("high", "view-raised")
+    assert "GET /boom raised RuntimeError: kaput" in finding.message
+    assert by_path["/stream-boom"].error == "LookupError: mid-stream"
+    assert by_path["/"].error is None and by_path["/"].grade == "A+"
+    # Not Flask's 500 page graded A+, and no traceback logged.
+    assert capsys.readouterr().err == ""
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert app.config["PROPAGATE_EXCEPTIONS"] is None  # restored
+
+
+def test_cli_shows_view_error_everywhere(tmp_path: pathlib.Path) -> None:
+    report = tmp_path / "report.html"
+    cli = FlaskGroup(create_app=lambda: raising_app(False))
+    args = ["headers", "audit", "--html", str(report), "--min-grade", "F"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output  # an error fails even --min-grade F
+    assert "Traceback" not in result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("/boom "))
+    assert row.split()[:5] == ["/boom", "boom", "error", "F", "0"]
+    assert "high: GET /boom raised RuntimeError: kaput" in row
+    assert "  error  /boom\n" in result.stderr
+    assert 'The view raised</strong> <span class="mono">RuntimeError: kaput' in (
+        report.read_text("utf-8")
+    )
+    data = json.loads(CliRunner().invoke(cli, ["headers", "audit", "--json"]).stdout)
+    boom = next(route for route in data if route["path"] == "/boom")
+    assert (boom["error"], boom["grade"], boom["status"]) == (
+        "RuntimeError: kaput",
+        "F",
+        500,
+    )
+    assert boom["findings"][0]["code"] == "view-raised"
+
+
+def test_audit_app_reads_a_streamed_body_up_to_the_cap() -> None:
+    app = Flask("endless")
+    sent = 0
+    closed = []
+
+    @app.get("/")
+    def endless() -> Response:
+        def body() -> cabc.Iterator[bytes]:
+            nonlocal sent
+            try:
+                # "Endless": 64 MiB, so that reading it all fails, not hangs.
+                while sent < 64 << 20:
+                    sent += 65536
+                    yield b"<p>" + b"x" * 65533
+            finally:
+                closed.append(True)
+
+        return Response(body(), mimetype="text/html")
+
+    (audit, *_) = audit_app(app)
+    assert sent <= MAX_BODY + 65536
+    assert closed == [True]
+    (finding,) = [f for f in audit.result.findings if f.code == "body-truncated"]
+    assert f"after {MAX_BODY:,} bytes" in finding.message
+
+
+def test_audit_app_decodes_with_the_same_bounds() -> None:
+    app = Flask("compressed")
+    bomb = hostile.gzip_bytes(hostile.gzip_zeros(64 << 20))
+    app.add_url_rule(
+        "/",
+        "bomb",
+        lambda: Response(
+            bomb, mimetype="text/html", headers={"Content-Encoding": "gzip, gzip"}
+        ),
+    )
+    app.add_url_rule(
+        "/zstd",
+        "zstd",
+        lambda: Response(
+            b"x", mimetype="text/html", headers={"Content-Encoding": "zstd"}
+        ),
+    )
+    by_path = {a.path: a for a in audit_app(app)}
+    codes = [f.code for f in by_path["/"].result.findings]
+    assert "body-truncated" in codes
+    (unread,) = [
+        f for f in by_path["/zstd"].result.findings if f.code == "body-not-decoded"
+    ]
+    assert "Content-Encoding 'zstd' is not supported" in unread.message
 
 
 def test_cli_table(static: pathlib.Path) -> None:
@@ -185,8 +301,8 @@ def test_cli_json_is_exact(static: pathlib.Path) -> None:
     assert [r["path"] for r in routes][-1] == "/user/3"
     home = routes[0]
     assert set(home) == {
-        "path", "endpoint", "url", "status", "grade", "score", "verdict", "tests",
-        "findings", "blocked", "reports", "headers", "redirects",
+        "path", "endpoint", "url", "status", "error", "grade", "score", "verdict",
+        "tests", "findings", "blocked", "reports", "headers", "redirects",
     }  # fmt: skip
     assert (home["verdict"], home["blocked"], home["reports"]) == ("ok", [], [])
     assert {k: home[k] for k in ("path", "endpoint", "url", "status")} == {

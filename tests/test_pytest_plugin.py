@@ -150,6 +150,48 @@ def test_header_audit_fixture(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def test_header_audit_fixture_bounds_bodies_and_reports_view_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+        from flask import Response
+
+        @pytest.fixture
+        def app(app):
+            app.testing = True
+            sent = app.config["SENT"] = [0]
+
+            def endless():
+                while sent[0] < 64 << 20:  # far past the cap, but finite
+                    sent[0] += 65536
+                    yield "<p>" + "x" * 65533
+
+            app.add_url_rule(
+                "/endless", "endless", lambda: Response(endless(), mimetype="text/html")
+            )
+
+            def boom():
+                raise KeyError("gone")
+
+            app.add_url_rule("/boom", "boom", boom)
+            return app
+
+        def test_rows(app, header_audit):
+            rows = {a.path: a for a in header_audit}
+            assert rows["/boom"].error == "KeyError: 'gone'"
+            assert rows["/boom"].grade == "F"
+            codes = [f.code for f in rows["/endless"].result.findings]
+            assert "body-truncated" in codes
+            assert app.config["SENT"][0] <= 2_000_000 + 65536
+        """,
+    )
+    result.assert_outcomes(passed=1)
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_assert_headers_on_werkzeug_and_httpx() -> None:
     werkzeug = Response("x", headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
     assert_headers(werkzeug, {"set-cookie": ["a=1", "b=2"], "X-Nope": None})

@@ -342,13 +342,14 @@ def test_dynamic_bad_return_raises_under_testing(returned: t.Any, shown: str) ->
 TEXT = st.one_of(
     st.text(),
     st.text(st.characters(max_codepoint=0xFF)),
-    st.text(st.sampled_from("\t\r\n\x00\x0b\x7f\x80\xff :;,aZ€\u2028")),
+    st.text(st.sampled_from("\t\r\n\x00\x0b\x7f\x80\x85\x9f\xa0\xff :;,aZ€\u2028")),
 )
 
 
 def sendable(value: str) -> bool:
-    """An independent oracle: HTAB, SP, VCHAR, obs-text; no outer whitespace."""
-    ok = all(c == "\t" or " " <= c <= "~" or "\x80" <= c <= "\xff" for c in value)
+    """An independent oracle: HTAB, SP, VCHAR, obs-text but the C1 controls
+    (U+0080-U+009F); no outer whitespace."""
+    ok = all(c == "\t" or " " <= c <= "~" or "\xa0" <= c <= "\xff" for c in value)
     return ok and value == value.strip(" \t")
 
 

@@ -14,6 +14,7 @@ from ._validate import check_value
 from .csp import parse_policy_list
 from .errors import InvalidHeaderError
 from .reporting import parse_reporting_endpoints
+from .rules import CASE_INSENSITIVE_MEMBERS
 from .rules import check_semantics
 from .rules import Declared
 from .rules import HeaderValue
@@ -109,14 +110,14 @@ class CompiledPolicy:
                 merge(headers, present, declared.name, declared.static, declared.mode)
         if state is None:
             return
-        mimetype: str | None = None
+        mimetypes: frozenset[str] | None = None
         for declared in self._conditional:
             if declared.secure_only and not is_secure:
                 continue
             if declared.mimetypes is not None:
-                if mimetype is None:
-                    mimetype = _mimetype(headers)
-                if mimetype not in declared.mimetypes:
+                if mimetypes is None:
+                    mimetypes = _mimetypes(headers)
+                if declared.mimetypes.isdisjoint(mimetypes):
                     if declared.otherwise is not None:
                         merge(
                             headers,
@@ -197,16 +198,46 @@ def _resolve(declared: Declared, state: RequestState) -> str | None:
             " builder or None",
             layer=declared.layer,
         )
-    check_value(declared.name, value, layer=declared.layer)
+    value = check_value(declared.name, value, layer=declared.layer)
     check_semantics(declared.name, value, declared.mode, declared.layer)
     return value
 
 
-def _mimetype(headers: HeaderList) -> str:
+def _mimetypes(headers: HeaderList) -> frozenset[str]:
+    """What ``only_for`` matches against: every Content-Type field's mimetype
+    and its ``type/*`` wildcard.
+
+    Every value counts, not just the first: a browser renders by the last
+    (Fetch splits the fields, and each field, on commas), a proxy may keep
+    the first, so a response with two must not escape a branch meant for
+    either.
+    """
+    found: frozenset[str] = frozenset()
     for name, value in headers:
-        if name.lower() == "content-type":
-            return value.partition(";")[0].strip().lower()
-    return ""
+        # The length test spares a lower() for nearly every other header.
+        if len(name) == 12 and name.lower() == "content-type":
+            parsed = _PARSED.get(value)
+            if parsed is None:
+                parsed = _parse_content_type(value)
+            found = parsed if not found else found | parsed
+    return found
+
+
+# An app sends few distinct Content-Type values: each is parsed once.
+_PARSED: dict[str, frozenset[str]] = {}
+
+
+def _parse_content_type(value: str) -> frozenset[str]:
+    found: set[str] = set()
+    for member in split_members(value) if "," in value else (value,):
+        mimetype = member.partition(";")[0].strip().lower()
+        found.add(mimetype)
+        found.add(mimetype.partition("/")[0] + "/*")
+    parsed = frozenset(found)
+    if len(_PARSED) >= 256:
+        _PARSED.clear()  # a bound, for apps that vary the value per response
+    _PARSED[value] = parsed
+    return parsed
 
 
 def merge(
@@ -229,18 +260,23 @@ def merge(
         return
     assert value is not None
     if mode is Mode.APPEND and old:
-        value = merge_members(old, value)
+        value = merge_members(old, value, name)
     headers.append((name, value))
     present.add(key)
 
 
-def merge_members(old: cabc.Iterable[str], new: str) -> str:
-    """Join comma-list values, keeping the first spelling of each member.
+def merge_members(old: cabc.Iterable[str], new: str, name: str = "") -> str:
+    """Join comma-list values, dropping repeated members, keeping the first.
 
-    Members compare case-insensitively, as ``Vary`` field names do.
+    Members are split as :func:`~.rules.split_members` does (not inside
+    quotes or ``<...>``) and kept byte for byte. They compare
+    case-insensitively only for the headers in
+    :data:`~.rules.CASE_INSENSITIVE_MEMBERS` (``Vary``: field names), exactly
+    for every other header (``Link`` URLs, ``Allow`` methods).
     """
+    fold = name.lower() in CASE_INSENSITIVE_MEMBERS
     members: dict[str, str] = {}
     for value in (*old, new):
         for member in split_members(value):
-            members.setdefault(member.lower(), member)
+            members.setdefault(member.lower() if fold else member, member)
     return ", ".join(members.values())

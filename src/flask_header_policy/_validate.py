@@ -9,10 +9,28 @@ from .errors import InvalidHeaderError
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 #         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Anything that is not HTAB, SP, VCHAR or obs-text (0x80-0xFF).
-_BAD_VALUE_CHAR_RE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+# Anything that is not HTAB, SP, VCHAR or the printable part of obs-text
+# (U+00A0-U+00FF). The C1 controls U+0080-U+009F are refused like the C0
+# ones: NEL (U+0085) is a line break to str.splitlines, U+009B a CSI to
+# terminals.
+_BAD_VALUE_CHAR_RE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
 
 _CONTROL_NAMES = {"\r": "CR", "\n": "LF", "\x00": "NUL", "\x7f": "DEL"}
+
+
+#: The largest delta-seconds worth writing: RFC 9111 §1.2.2 has recipients
+#: read any larger value as 2**31 (68 years).
+MAX_DELTA_SECONDS = 2**31
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, never raising, at most ``limit``
+    characters (an ``int`` past Python's digit limit has no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} of {getattr(value, 'bit_length', int)()} bits>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe_char(char: str) -> str:
@@ -29,18 +47,25 @@ def is_token(text: str) -> bool:
     return _TOKEN_RE.fullmatch(text) is not None
 
 
+def plain_str(text: str) -> str:
+    """``text`` as a plain ``str``: a subclass may print (``__str__``, ``%s``)
+    otherwise than it reads, and a server may send what it prints."""
+    return text if type(text) is str else str.__str__(text)
+
+
 def check_name(name: str, *, layer: str | None = None) -> str:
-    """Return ``name`` if it is a valid field name, else raise.
+    """Return ``name`` (as a plain ``str``) if it is a valid field name, else raise.
 
     :raise InvalidHeaderError: empty name, or a character outside ``tchar``.
     """
     if not isinstance(name, str):
         raise InvalidHeaderError(
-            repr(name),
+            shown(name),
             f"a header name must be a str, not {type(name).__name__}",
             layer=layer,
             part="name",
         )
+    name = plain_str(name)
     if not name:
         raise InvalidHeaderError(name, "the name is empty", layer=layer, part="name")
     if _TOKEN_RE.fullmatch(name) is None:
@@ -57,13 +82,23 @@ def check_name(name: str, *, layer: str | None = None) -> str:
 
 
 def check_value(name: str, value: str, *, layer: str | None = None) -> str:
-    """Return ``value`` if it can be sent as the value of ``name``, else raise.
+    """Return ``value`` (as a plain ``str``) if it can be sent as the value of
+    ``name``, else raise.
 
-    Rejected: CR, LF, NUL and every other control character but HTAB;
-    characters outside Latin-1; leading or trailing whitespace.
+    Rejected: anything but a ``str``; CR, LF, NUL and every other C0 control
+    character but HTAB, DEL and the C1 controls (U+0080-U+009F); characters
+    outside Latin-1 (lone surrogates among them); leading or trailing
+    whitespace.
 
     :raise InvalidHeaderError: naming the header, the character and the layer.
     """
+    if not isinstance(value, str):
+        raise InvalidHeaderError(
+            name,
+            f"a header value must be a str, not {type(value).__name__}",
+            layer=layer,
+        )
+    value = plain_str(value)
     match = _BAD_VALUE_CHAR_RE.search(value)
     if match is not None:
         char = match.group()

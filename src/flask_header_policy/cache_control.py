@@ -18,6 +18,8 @@ from werkzeug.http import parse_list_header
 
 from ._validate import check_value
 from ._validate import is_token
+from ._validate import MAX_DELTA_SECONDS
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 _HEADER = "Cache-Control"
@@ -80,13 +82,20 @@ class CacheControl:
             directive = field.name.replace("_", "-")
             if field.type == "bool":
                 if not isinstance(value, bool):
-                    _fail(f"{field.name} must be True or False, not {value!r}")
+                    _fail(f"{field.name} must be True or False, not {shown(value)}")
             elif field.type == "int | None":
                 if value is not None and (
                     isinstance(value, bool) or not isinstance(value, int) or value < 0
                 ):
                     _fail(
-                        f"{directive} takes a non-negative int (seconds), got {value!r}"
+                        f"{directive} takes a non-negative int (seconds), got"
+                        f" {shown(value)}"
+                    )
+                if value is not None and value > MAX_DELTA_SECONDS:
+                    _fail(
+                        f"{directive}={shown(value)} is more than 2**31 seconds (68"
+                        " years), which caches read as 2**31 (RFC 9111 §1.2.2);"
+                        f" write at most {MAX_DELTA_SECONDS}"
                     )
             elif isinstance(value, str):
                 names = [name.strip(" \t") for name in value.split(",")]
@@ -97,7 +106,7 @@ class CacheControl:
                         f" give field names like 'Set-Cookie', or True"
                     )
             elif not isinstance(value, bool):
-                _fail(f"{field.name} must be a bool or field names, not {value!r}")
+                _fail(f"{field.name} must be a bool or field names, not {shown(value)}")
         if self.public and self.private:
             _fail(
                 "public and private contradict each other: private keeps the"
@@ -142,8 +151,19 @@ class CacheControl:
                 if raw is None:
                     _fail(f"{name} needs a number of seconds, e.g. {name}=3600")
                 if not raw.isdigit() or not raw.isascii():
-                    _fail(f"{name}={raw!r}: give a number of seconds, e.g. {name}=3600")
-                kwargs[field.name] = int(raw)
+                    _fail(
+                        f"{name}={shown(raw)}: give a number of seconds, e.g."
+                        f" {name}=3600"
+                    )
+                # No int() of thousands of digits: anything this long is too big.
+                seconds = raw.lstrip("0") or "0"
+                if len(seconds) > 10 or int(seconds) > MAX_DELTA_SECONDS:
+                    _fail(
+                        f"{name}={shown(raw, 40)} is more than 2**31 seconds (68"
+                        " years), which caches read as 2**31 (RFC 9111 §1.2.2);"
+                        f" write at most {MAX_DELTA_SECONDS}"
+                    )
+                kwargs[field.name] = int(seconds)
             elif field.type == "bool":
                 if raw is not None:
                     _fail(f"{name} takes no value; write {name}, not {name}={raw}")

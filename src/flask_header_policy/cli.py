@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from rich.table import Table
 
 from .audit.cli import audit_options
+from .audit.report import plain
 from .audit.report import terminal
 from .rules import Declared
 from .rules import Mode
@@ -126,7 +127,7 @@ def _print_table(rows: list[dict[str, t.Any]]) -> None:
             )
             first = False
             if header is None:
-                table.add_row(*route, "(none)", "", "", "")
+                table.add_row(*map(plain, route), plain("(none)"))
                 continue
             mode = header["mode"] if header["mode"] != Mode.DEFAULT.value else ""
             if header["mimetypes"]:
@@ -135,9 +136,8 @@ def _print_table(rows: list[dict[str, t.Any]]) -> None:
                 )
             if header["secure_only"]:
                 mode = " ".join(filter(None, [mode, "https only"]))
-            table.add_row(
-                *route, header["name"], header["value"], header["layer"], mode
-            )
+            cells = (*route, header["name"], header["value"], header["layer"], mode)
+            table.add_row(*map(plain, cells))
     console.print(table)
 
 

@@ -22,6 +22,7 @@ from werkzeug.http import parse_options_header
 from ._validate import check_value
 from ._validate import describe_char
 from ._validate import is_token
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 _HEADER = "Content-Disposition"
@@ -29,6 +30,7 @@ _DISPOSITIONS = ("attachment", "inline")
 # RFC 8187 attr-char, minus ALPHA / DIGIT which quote() never escapes.
 _ATTR_CHAR_SAFE = "!#$&+-.^_`|~"
 _UNSAFE_NAME_RE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # One ";"-separated parameter: name, then a quoted-string or a plain value.
 _PARAM_RE = re.compile(r';[ \t]*([^;=]*?)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^;]*)')
 
@@ -79,7 +81,9 @@ class ContentDisposition:
         if not isinstance(self.disposition, str) or (
             self.disposition.lower() not in _DISPOSITIONS
         ):
-            _fail(f"disposition {self.disposition!r} is not 'attachment' or 'inline'")
+            _fail(
+                f"disposition {shown(self.disposition)} is not 'attachment' or 'inline'"
+            )
         object.__setattr__(self, "disposition", self.disposition.lower())
         name = self.filename
         if name is None:
@@ -99,6 +103,14 @@ class ContentDisposition:
             _fail(
                 f"filename {name!r}: control character {describe_char(match.group())}"
                 f" at index {match.start()} could split or corrupt the header"
+            )
+        surrogate = _SURROGATE_RE.search(name)
+        if surrogate is not None:
+            _fail(
+                f"filename {name!r}: {describe_char(surrogate.group())} at index"
+                f" {surrogate.start()} is a lone surrogate, not a character (a file"
+                " name decoded with errors='surrogateescape'); decode it with"
+                " errors='replace', or from its real encoding"
             )
         if name in (".", ".."):
             _fail(f"filename {name!r} is a directory reference, not a file name")

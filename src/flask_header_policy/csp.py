@@ -20,6 +20,7 @@ import typing as t
 from ._validate import check_value
 from ._validate import describe_char
 from ._validate import is_token
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 SELF: t.Final = "'self'"
@@ -162,9 +163,20 @@ def hash_source(text: str | bytes, algorithm: str = "sha256") -> str:
         a ``str`` is encoded as UTF-8.
     :param algorithm: ``"sha256"``, ``"sha384"`` or ``"sha512"``.
     """
-    if algorithm not in _DIGEST_SIZES:
-        _fail(f"hash algorithm {algorithm!r} is not one of sha256, sha384, sha512")
-    data = text.encode() if isinstance(text, str) else text
+    if not isinstance(algorithm, str) or algorithm not in _DIGEST_SIZES:
+        _fail(f"hash algorithm {shown(algorithm)} is not one of sha256, sha384, sha512")
+    if isinstance(text, str):
+        surrogate = re.search("[\ud800-\udfff]", text)
+        if surrogate is not None:
+            _fail(
+                f"the text holds a lone surrogate, {describe_char(surrogate.group())}"
+                f" at index {surrogate.start()}: it cannot be UTF-8, as the page is"
+            )
+        data = text.encode()
+    elif isinstance(text, bytes | bytearray | memoryview):
+        data = bytes(text)
+    else:
+        _fail(f"hash_source takes the str or bytes of a script, not {shown(text)}")
     digest = hashlib.new(algorithm, data).digest()
     return f"'{algorithm}-{base64.b64encode(digest).decode('ascii')}'"
 
@@ -200,7 +212,7 @@ def _as_sources(name: str, value: object) -> tuple[str, ...]:
 def _check_source(name: str, src: object) -> None:
     """Check one source on its own: characters, then quoting, nonce, hash, host."""
     if not isinstance(src, str):
-        _fail(f"{name}: a source must be a str, not {type(src).__name__} {src!r}")
+        _fail(f"{name}: a source must be a str, not {type(src).__name__} {shown(src)}")
     if not src:
         _fail(f"{name}: empty source")
     for i, char in enumerate(src):
@@ -445,11 +457,23 @@ class ContentSecurityPolicy:
         names = {_check_name(d, loose=True) for d in directives}
         return self._build(p for p in self._directives if p[0] not in names)
 
-    def _render(self, nonce_source: str) -> str:
-        return "; ".join(
-            " ".join([name, *(nonce_source if s == NONCE else s for s in sources)])
-            for name, sources in self._directives
-        )
+    def to_template(self) -> tuple[str, ...]:
+        """The field value cut where the nonce goes, around each :data:`NONCE`.
+
+        ``nonce.join(policy.to_template())`` is ``to_header(nonce=nonce)``.
+        The cuts come from the placeholders themselves, never from searching
+        the rendered text, so no host or report URL can pose as a nonce.
+        """
+        parts = [""]
+        for index, (name, sources) in enumerate(self._directives):
+            parts[-1] += ("; " if index else "") + name
+            for source in sources:
+                if source == NONCE:
+                    parts[-1] += " 'nonce-"
+                    parts.append("'")
+                else:
+                    parts[-1] += " " + source
+        return tuple(parts)
 
     def to_header(self, *, nonce: str | None = None) -> str:
         """Render the field value, with ``nonce`` in place of :data:`NONCE`.
@@ -465,12 +489,13 @@ class ContentSecurityPolicy:
                     "the policy uses NONCE but no nonce was given; a nonce is"
                     " per request: call to_header(nonce=...) for each response"
                 )
+            nonce = ""
         elif not isinstance(nonce, str) or not _NONCE_VALUE_RE.fullmatch(nonce):
-            _fail(f"nonce {nonce!r} is not base64 or base64url")
-        return check_value(_HEADER, self._render(f"'nonce-{nonce}'"))
+            _fail(f"nonce {shown(nonce)} is not base64 or base64url")
+        return check_value(_HEADER, nonce.join(self.to_template()))
 
     def __str__(self) -> str:
-        return self._render(NONCE)
+        return "{nonce}".join(self.to_template())
 
     def __repr__(self) -> str:
         body = {name: list(sources) or True for name, sources in self._directives}

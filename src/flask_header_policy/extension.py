@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import threading
 import typing as t
 import weakref
 
@@ -64,13 +65,17 @@ class HeaderPolicy:
         :class:`~flask_header_policy.presets.Preset` or a plain mapping: the
         lowest layer, under the config and ``headers``.
     :param cookies: how to harden every ``Set-Cookie`` (add ``Secure`` on
-        HTTPS, ``HttpOnly``, ``SameSite``); ``False`` turns off the preset's
+        HTTPS, ``HttpOnly``, ``SameSite``): a :class:`CookiePolicy`, ``True``
+        for ``CookiePolicy()``, or a mapping of its options, as
+        ``HEADER_POLICY_COOKIES`` takes; ``False`` turns off the preset's
         hardening; ``None`` defers to ``HEADER_POLICY_COOKIES`` and the preset.
     :param https_redirect: redirect plain-HTTP requests to HTTPS: ``True``
         for the defaults of :class:`~flask_header_policy.HTTPSRedirect`
         (308, off under ``app.testing``/``app.debug`` and for loopback
         hosts), an ``HTTPSRedirect``, or ``False``; ``None`` defers to
         ``HEADER_POLICY_HTTPS_REDIRECT``.
+    :raise TypeError: ``cookies`` is none of these, or a mapping holds an
+        option ``CookiePolicy`` does not take.
     """
 
     #: Install the redirect hook even without a redirect at ``init_app``
@@ -83,12 +88,12 @@ class HeaderPolicy:
         *,
         headers: Headers | None = None,
         preset: str | Preset | Headers | None = None,
-        cookies: CookiePolicy | None | t.Literal[False] = None,
+        cookies: CookiePolicy | bool | cabc.Mapping[str, t.Any] | None = None,
         https_redirect: HTTPSRedirect | bool | None = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
         self._preset = None if preset is None else resolve_preset(preset)
-        self._cookies = cookies
+        self._cookies = _cookie_policy(cookies, "cookies")
         self._https_redirect = _redirect_config(https_redirect, "https_redirect")
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
@@ -123,7 +128,9 @@ class HeaderPolicy:
                 source=f"preset:{preset.name}",
             )
         if cookies is None:
-            cookies = _config_cookies(app.config["HEADER_POLICY_COOKIES"])
+            cookies = _cookie_policy(
+                app.config["HEADER_POLICY_COOKIES"], "HEADER_POLICY_COOKIES"
+            )
         if cookies is None and preset is not None:
             cookies = preset.cookies
         redirect = self._https_redirect
@@ -250,16 +257,21 @@ def _stack(*layers: _Rules) -> _Rules:
     return merged
 
 
-def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
+def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] | None:
+    """``cookies=`` and ``HEADER_POLICY_COOKIES`` take the same values."""
     if value is None or value is False or isinstance(value, CookiePolicy):
         return value
     if value is True:
         return CookiePolicy()
     if isinstance(value, cabc.Mapping):
-        return CookiePolicy(**value)
+        try:
+            return CookiePolicy(**value)
+        except TypeError as error:  # an unknown option
+            fields = ", ".join(f.name for f in dataclasses.fields(CookiePolicy))
+            raise TypeError(f"{where}: {error}; CookiePolicy takes {fields}") from None
     raise TypeError(
-        "HEADER_POLICY_COOKIES must be None, a bool, a mapping of CookiePolicy"
-        f" options or a CookiePolicy, not {type(value).__name__}"
+        f"{where} must be None, a bool, a mapping of CookiePolicy options or a"
+        f" CookiePolicy, not {type(value).__name__}"
     )
 
 
@@ -312,11 +324,18 @@ class _AppState:
         self.https_redirect: HTTPSRedirect | None = None
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
+        # Bumped by every declaration: a policy compiled from older rules is
+        # used for its own request but never cached over the newer ones.
+        self.generation = 0
+        self._lock = threading.Lock()
 
     def restack(self) -> None:
-        """Take up changed declarations: the app layer again, every endpoint anew."""
-        self.app_rules = _stack(self.lower_rules, self.policy._app_rules)
-        self.cache.clear()
+        """Take up changed declarations: the app layer again, every endpoint
+        anew (a compile already under way is not cached)."""
+        with self._lock:
+            self.generation += 1
+            self.app_rules = _stack(self.lower_rules, self.policy._app_rules)
+            self.cache.clear()
 
     def redirect_hook(self) -> t.Any:
         """The ``before_request`` function of :attr:`https_redirect`."""
@@ -337,6 +356,7 @@ class _AppState:
     def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
         compiled = self.cache.get(endpoint)
         if compiled is None:
+            generation = self.generation
             layers = self.policy._layers(app, endpoint)
             merged = _stack(self.app_rules, *layers)
             if self.hsts_only_secure and HSTS in merged:
@@ -344,7 +364,9 @@ class _AppState:
             compiled = CompiledPolicy(list(merged.values()))
             for problem in compiled.problems:
                 self._problem(app, endpoint, problem)
-            self.cache[endpoint] = compiled
+            with self._lock:
+                if generation == self.generation:
+                    self.cache[endpoint] = compiled
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
@@ -368,6 +390,8 @@ class _AppState:
         production (tests and the debugger see the error)."""
         app = self.app()
         endpoint: str | None = None
+        # What request.is_secure reads, after any ProxyFix has rewritten it.
+        is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
         try:
             request = environ.get("werkzeug.request")
             if not isinstance(request, Request):
@@ -388,22 +412,25 @@ class _AppState:
             compiled = self.cache.get(endpoint)
             if compiled is None:
                 compiled = self.compiled(app, endpoint)
-            # What request.is_secure reads, after any ProxyFix has rewritten it.
-            is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
             if compiled.needs_state:
                 per_request = _RequestState(app, request, status, headers)
                 on_error = self._on_error(app, endpoint)
                 compiled.apply(headers, is_secure, per_request, on_error)
             else:
                 compiled.apply(headers, is_secure)
-            if self.cookies is not None:
-                self.cookies.apply(headers, is_secure=is_secure)
         except Exception as error:
             if app.testing or app.debug:
                 raise
             self._report(app, endpoint, "internal", error)
         finally:
             environ[SEALED_KEY] = True
+        if self.cookies is not None:
+            try:
+                self.cookies.apply(headers, is_secure=is_secure)
+            except Exception as error:
+                if app.testing or app.debug:
+                    raise
+                self._report(app, endpoint, "cookies", error)
 
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:
@@ -436,7 +463,8 @@ class _AppState:
 
 
 _WHAT = {
-    "internal": "policy not applied to this response",
+    "internal": "header policy not applied to this response",
+    "cookies": "Set-Cookie not hardened on this response (sent as the app set it)",
     "configuration": "inconsistent declarations",
     "https_redirect": "the https_redirect exempt() predicate raised; the request"
     " was redirected",

@@ -14,6 +14,8 @@ import typing as t
 
 from ._validate import check_value
 from ._validate import is_token
+from ._validate import MAX_DELTA_SECONDS
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 _HEADER = "Strict-Transport-Security"
@@ -206,18 +208,25 @@ class StrictTransportSecurity:
         if isinstance(self.max_age, bool) or not isinstance(self.max_age, int):
             raise InvalidHeaderError(
                 _HEADER,
-                f"max_age must be an int number of seconds, not {self.max_age!r}",
+                f"max_age must be an int number of seconds, not {shown(self.max_age)}",
             )
         if self.max_age < 0:
             raise InvalidHeaderError(
                 _HEADER,
-                f"max_age={self.max_age} is negative; use 0 to clear HSTS",
+                f"max_age={shown(self.max_age)} is negative; use 0 to clear HSTS",
+            )
+        if self.max_age > MAX_DELTA_SECONDS:
+            raise InvalidHeaderError(
+                _HEADER,
+                f"max_age={shown(self.max_age)} is more than 2**31 seconds (68"
+                " years), which recipients read as 2**31; write at most"
+                f" {MAX_DELTA_SECONDS} (two years, 63072000, is the usual value)",
             )
         for field in ("include_subdomains", "preload"):
             if not isinstance(getattr(self, field), bool):
                 raise InvalidHeaderError(
                     _HEADER,
-                    f"{field} must be True or False, not {getattr(self, field)!r}",
+                    f"{field} must be True or False, not {shown(getattr(self, field))}",
                 )
         if self.preload and (
             self.max_age < PRELOAD_MIN_MAX_AGE or not self.include_subdomains

@@ -20,6 +20,7 @@ import http_sf
 
 from ._validate import check_value
 from ._validate import describe_char
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 _HEADER = "Permissions-Policy"
@@ -151,7 +152,9 @@ def _as_allowlist(feature: str, value: object) -> tuple[str, ...]:
         )
     entries = (value,) if isinstance(value, str) else value
     if not isinstance(entries, cabc.Iterable):
-        _fail(f"{feature}: expected '*', 'self', an origin or a list, got {value!r}")
+        _fail(
+            f"{feature}: expected '*', 'self', an origin or a list, got {shown(value)}"
+        )
     result: list[str] = []
     for entry in entries:
         if not isinstance(entry, str):
@@ -173,7 +176,7 @@ def _check_report_to(report_to: object) -> str | None:
         not isinstance(report_to, str) or not _KEY_RE.fullmatch(report_to)
     ):
         _fail(
-            f"report_to={report_to!r} must name a Reporting-Endpoints endpoint"
+            f"report_to={shown(report_to)} must name a Reporting-Endpoints endpoint"
             " (a structured-field key, e.g. 'permissions')"
         )
     return report_to

@@ -132,6 +132,7 @@ def assert_grade(
     """
     __tracebackhide__ = True
     from .audit import grade_response
+    from .audit.report import printable
     from .audit.results import below
     from .audit.results import costly_tests
 
@@ -168,7 +169,8 @@ def assert_grade(
         for finding in result.findings[:5]:
             lines.append(f"  [{finding.severity}] {finding.code}: {finding.message}")
             lines.append(f"      fix: {finding.fix}")
-    raise AssertionError("\n".join(lines))
+    # Findings quote the response: no escape sequence reaches the terminal.
+    raise AssertionError("\n".join(printable(line) for line in lines))
 
 
 def pytest_configure(config: pytest.Config) -> None:

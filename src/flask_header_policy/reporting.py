@@ -20,6 +20,7 @@ import http_sf
 
 from ._validate import check_value
 from ._validate import describe_char
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 _HEADER = "Reporting-Endpoints"
@@ -50,7 +51,7 @@ def _is_local(host: str) -> bool:
 def _url_problem(url: object) -> str | None:
     """Why ``url`` cannot receive reports, or ``None`` when it can."""
     if not isinstance(url, str):
-        return f"{url!r} is not a str URL"
+        return f"{shown(url)} is not a str URL"
     bad = next((c for c in url if not " " < c < "\x7f"), None)
     if bad is not None:
         return (
@@ -105,6 +106,13 @@ class ReportingEndpoints:
         self, endpoints: cabc.Mapping[str, str] | cabc.Iterable[tuple[str, str]], /
     ) -> None:
         pairs = endpoints.items() if isinstance(endpoints, cabc.Mapping) else endpoints
+        try:
+            pairs = [(name, url) for name, url in pairs]
+        except (TypeError, ValueError):
+            _fail(
+                "give a mapping of endpoint names to URLs, e.g."
+                f" {{'csp': '/csp-reports'}}, not {shown(endpoints)}"
+            )
         result: dict[str, str] = {}
         for name, url in pairs:
             if not isinstance(name, str) or not _KEY_RE.fullmatch(name):
@@ -112,8 +120,9 @@ class ReportingEndpoints:
                 if isinstance(name, str) and _KEY_RE.fullmatch(name.lower()):
                     hint = f": write {name.lower()!r}"
                 _fail(
-                    f"endpoint name {name!r} is not a structured-field key (lowercase"
-                    f" letters, digits and _-.*, starting with a letter){hint}"
+                    f"endpoint name {shown(name)} is not a structured-field key"
+                    " (lowercase letters, digits and _-.*, starting with a"
+                    f" letter){hint}"
                 )
             if name in result:
                 _fail(f"endpoint {name!r} is declared twice")

@@ -13,10 +13,15 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import enum
+import mimetypes as _mimetypes_db
+import re
+import secrets
 import typing as t
 
 from ._validate import check_name
 from ._validate import check_value
+from ._validate import plain_str
+from ._validate import shown
 from .errors import InvalidHeaderError
 
 
@@ -94,6 +99,10 @@ def only_for(
     is one mimetype lookup per response. ``otherwise`` is a static value for
     every other response (a nonce-free CSP for JSON and static files, say).
     """
+    if mimetypes is None:
+        raise InvalidHeaderError(
+            "Content-Type", "only_for() takes mimetypes such as 'text/html', not None"
+        )
     if isinstance(mimetypes, str):
         mimetypes = (mimetypes,)
     header = value if isinstance(value, Header) else Header(value)
@@ -103,9 +112,71 @@ def only_for(
 
 
 def _mimetypes(values: cabc.Iterable[str] | None) -> frozenset[str] | None:
+    """Lower-cased and trimmed; the grammar is checked by :func:`declare`,
+    which knows the header and the layer to name."""
     if values is None:
         return None
-    return frozenset(v.strip().lower() for v in values)
+    if isinstance(values, str):
+        values = (values,)
+    items = list(values) if isinstance(values, cabc.Iterable) else [values]
+    normal = []
+    for value in items:
+        if not isinstance(value, str):
+            raise InvalidHeaderError(
+                "Content-Type",
+                "only_for() and mimetypes= take mimetypes such as 'text/html',"
+                f" not {type(value).__name__} {shown(value)}",
+            )
+        normal.append(plain_str(value).strip().lower())
+    return frozenset(normal)
+
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
+
+
+def check_mimetypes(name: str, mimetypes: object, layer: str) -> None:
+    """Each of ``mimetypes`` must be ``type/subtype`` or ``type/*`` (lower case,
+    RFC 9110 tokens, no parameters).
+
+    :raise InvalidHeaderError: with the corrected spelling where there is one
+        (``'text/html'`` for ``'html'`` or ``'text/html; charset=utf-8'``).
+    """
+
+    def fail(reason: str) -> t.NoReturn:
+        raise InvalidHeaderError(name, f"only_for(): {reason}", layer=layer)
+
+    if isinstance(mimetypes, str) or not isinstance(mimetypes, cabc.Set):
+        fail(f"mimetypes must be a set of str, not {shown(mimetypes)}")
+    if not mimetypes:
+        fail("give at least one mimetype, e.g. 'text/html'")
+    for mimetype in mimetypes:
+        if not isinstance(mimetype, str):
+            fail(f"a mimetype is a str such as 'text/html', not {shown(mimetype)}")
+        if mimetype != mimetype.strip().lower():
+            fail(f"write {mimetype.strip().lower()!r}, not {mimetype!r}")
+        bare = mimetype.partition(";")[0].strip()
+        kind, slash, subtype = bare.partition("/")
+        if not slash:
+            guess = _mimetypes_db.guess_type(f"x.{bare}", strict=False)[0]
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            fail(f"mimetype {mimetype!r} is not type/subtype{hint}")
+        if kind == "*":
+            fail(
+                f"{mimetype!r}: the type cannot be a wildcard; to send the header"
+                " on every response, declare it without only_for()"
+            )
+        if not _TOKEN_RE.fullmatch(kind) or not (
+            subtype == "*" or _TOKEN_RE.fullmatch(subtype)
+        ):
+            fail(
+                f"mimetype {mimetype!r} is not type/subtype (RFC 9110 tokens,"
+                " e.g. 'text/html', or 'text/*' for every text type)"
+            )
+        if bare != mimetype:
+            fail(
+                f"mimetype {mimetype!r} has parameters; only_for() compares the"
+                f" mimetype alone (any charset matches): write {bare!r}"
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -151,8 +222,70 @@ class Declared:
         return value
 
 
-#: Used to cut a nonce-carrying value into the parts around the nonce.
-NONCE_MARK = "HeaderPolicyNonceMark0"
+#: Names a WSGI application must not set (PEP 3333): the server manages
+#: the connection. wsgiref turns a response carrying one into a 500.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+
+def _int_text(name: str, value: int, layer: str) -> str:
+    try:
+        return int.__repr__(value)  # an int subclass may print otherwise
+    except ValueError:  # past sys.get_int_max_str_digits()
+        raise InvalidHeaderError(
+            name,
+            f"the integer is too long to write ({value.bit_length()} bits); a"
+            " header value is a short text",
+            layer=layer,
+        ) from None
+
+
+def _nonce_template(name: str, value: HeaderValue, layer: str) -> tuple[str, ...]:
+    """The field value cut where the per-request nonce goes.
+
+    A builder with ``to_template()`` (:class:`~.csp.ContentSecurityPolicy`)
+    cuts it where its ``NONCE`` placeholders are, so no text of the value can
+    pose as a nonce. Another builder is rendered with two unguessable nonces,
+    and the text around them must agree.
+    """
+    to_template = getattr(value, "to_template", None)
+    try:
+        if callable(to_template):
+            parts = tuple(to_template())
+        else:
+            first, second = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+            text = value.to_header(nonce=first)  # type: ignore[call-arg]
+            if not isinstance(text, str):
+                text = check_value(name, text, layer=layer)  # raises
+            parts = tuple(text.split(first))
+            if second.join(parts) != value.to_header(nonce=second):  # type: ignore[call-arg]
+                raise InvalidHeaderError(
+                    name,
+                    "the builder's value changes with the nonce beyond the nonce"
+                    " itself; give it a to_template() method",
+                    layer=layer,
+                )
+    except InvalidHeaderError as error:
+        raise error.with_layer(layer) from None
+    if not all(isinstance(part, str) for part in parts):
+        raise InvalidHeaderError(
+            name, "to_template() must return str parts", layer=layer
+        )
+    # Checked with a stand-in nonce: base64 characters only.
+    check_value(name, "n".join(parts), layer=layer)
+    return tuple(plain_str(part) for part in parts)
 
 
 def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
@@ -173,9 +306,15 @@ def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
         )
     if isinstance(value, HeaderValue):
         text = _call_to_header(name, value, layer)
+    elif isinstance(value, bool):
+        raise InvalidHeaderError(
+            name, f"{value!r} is not a header value; write the text", layer=layer
+        )
+    elif isinstance(value, int):
+        text = _int_text(name, value, layer)
     else:
-        text = str(value)
-    check_value(name, text, layer=layer)
+        text = value
+    text = check_value(name, text, layer=layer)
     check_semantics(name, text, header.mode, layer)
     return text
 
@@ -194,9 +333,28 @@ def declare(
     :param source: how ``flask headers show`` names it (``"blueprint:api"``).
     :raise InvalidHeaderError: on the first bad name or static value.
     """
+    if headers is not None and not isinstance(headers, cabc.Mapping):
+        raise TypeError(
+            "headers must be a mapping of header names to values, not"
+            f" {type(headers).__name__}"
+        )
     result: dict[str, Declared] = {}
     for name, spec in (headers or {}).items():
-        check_name(name, layer=layer)
+        name = check_name(name, layer=layer)
+        removing = spec is None or (
+            isinstance(spec, Header) and spec.mode is Mode.REMOVE
+        )
+        if name.lower() in HOP_BY_HOP and not removing:
+            raise InvalidHeaderError(
+                name,
+                "a hop-by-hop header belongs to the connection, which the"
+                " server manages: PEP 3333 forbids an application to send it"
+                " (wsgiref answers 500); only remove() may name it",
+                layer=layer,
+                part="name",
+            )
+        if isinstance(spec, Header) and spec.mimetypes is not None:
+            check_mimetypes(name, spec.mimetypes, layer)
         declared = dataclasses.replace(_declare_one(name, spec, layer), source=source)
         if isinstance(spec, Header) and spec.otherwise is not None:
             otherwise = _declare_otherwise(name, spec, layer)
@@ -229,13 +387,12 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
         )
     if isinstance(value, HeaderValue):
         if getattr(value, "uses_nonce", False):
-            text = _call_to_header(name, value, layer, nonce=NONCE_MARK)
-            check_value(name, text, layer=layer)
+            template = _nonce_template(name, value, layer)
             return Declared(
                 name,
                 mode,
                 layer,
-                template=tuple(text.split(NONCE_MARK)),
+                template=template,
                 mimetypes=scope,
                 secure_only=secure,
             )
@@ -245,7 +402,7 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
             name, f"{value!r} is not a header value; write the text", layer=layer
         )
     elif isinstance(value, int):
-        text = str(value)
+        text = _int_text(name, value, layer)
     elif isinstance(value, str):
         text = value
     elif callable(value):
@@ -259,7 +416,7 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
             " a typed builder, a callable or None",
             layer=layer,
         )
-    check_value(name, text, layer=layer)
+    text = check_value(name, text, layer=layer)
     check_semantics(name, text, mode, layer)
     return Declared(name, mode, layer, static=text, mimetypes=scope, secure_only=secure)
 
@@ -299,6 +456,53 @@ def check_semantics(name: str, text: str, mode: Mode, layer: str) -> None:
         )
 
 
+#: Headers whose list members compare case-insensitively: field names
+#: (Vary, Access-Control-*-Headers, Trailer), content codings and
+#: language tags. Members of any other header are compared byte for byte:
+#: methods (Allow) are case-sensitive (RFC 9110 §9.1), and so are URLs.
+CASE_INSENSITIVE_MEMBERS = frozenset(
+    {
+        "vary",
+        "access-control-allow-headers",
+        "access-control-expose-headers",
+        "access-control-request-headers",
+        "accept-ch",
+        "accept-encoding",
+        "accept-language",
+        "accept-ranges",
+        "content-encoding",
+        "content-language",
+        "critical-ch",
+    }
+)
+
+
 def split_members(value: str) -> list[str]:
-    """The members of a comma-separated list value, trimmed, empties dropped."""
-    return [member.strip() for member in value.split(",") if member.strip()]
+    """The members of a comma-separated list value, trimmed, empties dropped.
+
+    A comma inside a quoted-string (``"a,b"``) or inside ``<...>`` (a URI
+    reference, as in ``Link``) does not separate members.
+    """
+    members: list[str] = []
+    start = 0
+    quoted = escaped = False
+    angle = 0
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            angle += 1
+        elif char == ">" and angle:
+            angle -= 1
+        elif char == "," and not angle:
+            members.append(value[start:index])
+            start = index + 1
+    members.append(value[start:])
+    return [member.strip(" \t") for member in members if member.strip(" \t")]

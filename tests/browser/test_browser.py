@@ -21,10 +21,12 @@ from flask import abort
 from flask import Flask
 from flask import render_template
 from flask import request
+from flask import Response as FlaskResponse
 
 from flask_header_policy import csp_nonce
 from flask_header_policy import HeaderPolicy
 from flask_header_policy import HeaderValue
+from flask_header_policy import only_for
 from flask_header_policy.cross_origin import CrossOriginOpenerPolicy
 from flask_header_policy.csp import ContentSecurityPolicy
 from flask_header_policy.csp import hash_source
@@ -144,6 +146,37 @@ def test_nonce_and_hash_allow_inline_scripts_others_blocked(
         assert violation["blocked"] == "inline"
         assert violation["disposition"] == "enforce"
         assert violation["sample"] == PLAIN_JS[:40]
+
+
+def test_second_content_type_cannot_escape_an_html_only_csp(
+    serve: Serve, page: Page
+) -> None:
+    # A response with two Content-Type fields: Chromium renders by the last,
+    # so only_for("text/html", ...) must apply when any of them is HTML.
+    app = make_app("two_types")
+    csp = ContentSecurityPolicy(default_src=NONE, script_src=NONCE)
+    HeaderPolicy(app, headers={"Content-Security-Policy": only_for("text/html", csp)})
+
+    @app.route("/")
+    def index() -> FlaskResponse:
+        nonce = csp_nonce()
+        body = page_html(nonce, f"<script>{PLAIN_JS}</script>")
+        response = FlaskResponse(body, mimetype="application/json")
+        response.headers.add("Content-Type", "text/html; charset=utf-8")
+        return response
+
+    response = page.goto(serve(app) + "/")
+    assert response is not None
+    sent = [
+        h["value"]
+        for h in response.headers_array()
+        if h["name"].lower() == "content-type"
+    ]
+    assert sent == ["application/json", "text/html; charset=utf-8"]
+    assert page.evaluate("document.contentType") == "text/html"  # the last one
+    header_nonces(response, "Content-Security-Policy")  # the CSP was sent
+    page.wait_for_function("window.violations.length >= 1", timeout=5000)
+    assert page.evaluate("window.ran") is None  # the injected script was blocked
 
 
 def test_hash_without_nonce_allows_exactly_that_script(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import collections.abc as cabc
 import typing as t
 
+from ._decode import decode_text
+
 __all__ = ["Fields", "collect", "decode_body"]
 
 _WS = " \t"
@@ -77,20 +79,13 @@ def collect(headers: object) -> Fields:
 def decode_body(body: object, content_type: str | None) -> str | None:
     """Return ``body`` as text, decoded with the Content-Type charset.
 
-    Falls back to UTF-8 with replacement characters; ``None`` if there is no
-    usable body.
+    Only WHATWG encoding labels are honoured (see
+    :func:`~._decode.decode_text`): any other label, and a missing one, mean
+    UTF-8 with replacement characters, so the cost stays linear whatever the
+    label. ``None`` if there is no usable body.
     """
     if isinstance(body, str):
         return body
     if not isinstance(body, bytes | bytearray | memoryview):
         return None
-    charset = "utf-8"
-    if content_type:
-        for param in content_type.split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset" and value.strip(' \t"'):
-                charset = value.strip(' \t"')
-    try:
-        return bytes(body).decode(charset, errors="replace")
-    except Exception:  # noqa: BLE001 - unknown or broken codec
-        return bytes(body).decode("utf-8", errors="replace")
+    return decode_text(bytes(body), content_type)

@@ -7,6 +7,7 @@ grades each response with :func:`~flask_header_policy.audit.grade_response`.
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextlib
 import os
 import typing as t
 import urllib.parse
@@ -20,10 +21,17 @@ from ..https_redirect import AUDIT_KEY
 from ..rules import Mode
 from . import compare_nonces
 from . import grade_response
+from ._decode import ContentDecoder
+from ._decode import DecodeError
+from ._decode import UnsupportedEncoding
+from ._types import Finding
 from ._types import TestResult
+from .results import body_not_decoded
+from .results import body_truncated
 from .results import classify_redirection
 from .results import has_nonce
 from .results import Hop
+from .results import MAX_BODY
 from .results import MAX_REDIRECTS
 from .results import REDIRECT_CODES
 from .results import RouteAudit
@@ -96,14 +104,44 @@ def _base_url(app: Flask) -> str:
     return f"https://{server_name}/" if server_name else BASE_URL
 
 
+def _read(response: TestResponse) -> tuple[bytes | None, list[Finding]]:
+    """At most :data:`~.results.MAX_BODY` decoded bytes of a streamed body.
+
+    The body is pulled chunk by chunk, so an endless streamed route costs no
+    more than the cap; closing the response stops its generator.
+    """
+    try:
+        decoder = ContentDecoder(response.headers.getlist("Content-Encoding"), MAX_BODY)
+        for chunk in response.iter_encoded():
+            decoder.feed(chunk)
+            if decoder.full:
+                break
+        else:
+            decoder.finish()
+    except (UnsupportedEncoding, DecodeError) as exc:
+        return None, [body_not_decoded(str(exc))]
+    findings = []
+    if decoder.full:
+        why = f"after {MAX_BODY:,} bytes"
+        findings.append(body_truncated(why, "Audit a smaller page."))
+    return bytes(decoder.body), findings
+
+
 def _fetch(
     client: t.Any, base_url: str, path: str
-) -> tuple[int, list[tuple[str, str]], str | None]:
-    """Status, header fields and (HTML only) body text of ``GET path``."""
-    response: TestResponse = client.get(path, base_url=base_url)
+) -> tuple[int, list[tuple[str, str]], bytes | None, list[Finding]]:
+    """Status, header fields, (HTML only) body and body findings of ``GET path``."""
+    response: TestResponse = client.get(path, base_url=base_url, buffered=False)
     try:
-        body = response.get_data(as_text=True) if response.mimetype in _HTML else None
-        return response.status_code, response.headers.to_wsgi_list(), body
+        body: bytes | None = None
+        findings: list[Finding] = []
+        types = [
+            v.split(";")[0].strip().lower()
+            for v in response.headers.getlist("Content-Type")
+        ]
+        if any(mime in _HTML for mime in types):
+            body, findings = _read(response)
+        return response.status_code, response.headers.to_wsgi_list(), body, findings
     finally:
         response.close()
 
@@ -160,6 +198,17 @@ def _redirection(client: t.Any, base_url: str, path: str) -> str:
         url = urllib.parse.urljoin(url, location.strip())
 
 
+@contextlib.contextmanager
+def _propagating(app: Flask) -> cabc.Iterator[None]:
+    """Let a view's exception reach the audit instead of Flask's error log."""
+    saved = app.config.get("PROPAGATE_EXCEPTIONS")
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    try:
+        yield
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = saved
+
+
 def audit_app(
     app: Flask,
     *,
@@ -175,7 +224,9 @@ def audit_app(
     one) and every path in ``paths`` (use it for routes with arguments,
     e.g. ``"/user/1"``). Requests carry no cookies. The first response is
     graded; when its CSP has a nonce, the path is fetched a second time to
-    catch a reused nonce (a ``csp-nonce-reused`` finding).
+    catch a reused nonce (a ``csp-nonce-reused`` finding). HTML bodies are
+    read up to :data:`~flask_header_policy.audit.results.MAX_BODY` decoded
+    bytes, streamed ones too.
 
     When the app redirects plain HTTP to HTTPS (``https_redirect``), each
     path is also fetched once over ``http://`` and the redirect chain graded
@@ -183,8 +234,11 @@ def audit_app(
     without a configured redirect that test is left out (a proxy in front
     may redirect).
 
-    A view that raises propagates its exception when the app propagates
-    exceptions (``app.testing``), with a note naming the path.
+    A view that raises (while answering or while streaming its body) gives
+    an error row
+    (:meth:`~flask_header_policy.audit.results.RouteAudit.raised`, graded F)
+    instead of Flask's 500 page and its logged traceback: exceptions
+    propagate to the audit while it runs.
 
     :param paths: extra paths to audit (query strings allowed).
     :param on_progress: ``on_progress(done, total, path)`` before each fetch.
@@ -195,25 +249,29 @@ def audit_app(
     state = app.extensions.get("header_policy")
     redirects = getattr(state, "https_redirect", None) is not None
     audits: list[RouteAudit] = []
-    for index, (path, endpoint) in enumerate(targets):
-        if on_progress is not None:
-            on_progress(index, len(targets), path)
-        try:
-            status, headers, body = _fetch(client, base_url, path)
-            # Only a nonce in the first response's CSP can be reused.
-            again = _fetch(client, base_url, path)[1] if has_nonce(headers) else []
-            redirection = _redirection(client, base_url, path) if redirects else None
-        except Exception as exc:
-            exc.add_note(f"while auditing {path} (flask-header-policy audit)")
-            raise
-        url = base_url.rstrip("/") + path
-        source = _csp_source(app, endpoint)
-        result = grade_response(headers, body=body, url=url, csp_source=source)
-        if redirection is not None:
-            result = result.with_tests(TestResult.make("redirection", redirection))
-        reused = compare_nonces(headers, again) if again else None
-        result = with_findings(result, [reused] if reused else [])
-        audits.append(RouteAudit(path, endpoint, status, result, headers, url))
+    with _propagating(app):
+        for index, (path, endpoint) in enumerate(targets):
+            if on_progress is not None:
+                on_progress(index, len(targets), path)
+            url = base_url.rstrip("/") + path
+            try:
+                status, headers, body, findings = _fetch(client, base_url, path)
+                # Only a nonce in the first response's CSP can be reused.
+                again = _fetch(client, base_url, path)[1] if has_nonce(headers) else []
+                redirection = (
+                    _redirection(client, base_url, path) if redirects else None
+                )
+            except Exception as exc:  # noqa: BLE001 - any view error is a row
+                audits.append(RouteAudit.raised(path, endpoint, url, exc))
+                continue
+            source = _csp_source(app, endpoint)
+            result = grade_response(headers, body=body, url=url, csp_source=source)
+            if redirection is not None:
+                result = result.with_tests(TestResult.make("redirection", redirection))
+            reused = compare_nonces(headers, again) if again else None
+            findings += [reused] if reused else []
+            result = with_findings(result, findings)
+            audits.append(RouteAudit(path, endpoint, status, result, headers, url))
     if on_progress is not None:
         on_progress(len(targets), len(targets), "")
     return audits

@@ -79,7 +79,8 @@ def audit_options(f: F) -> F:
             type=click.FloatRange(min=0, min_open=True),
             default=10.0,
             show_default=True,
-            help="Seconds per network operation (live audits only).",
+            help="Seconds for each fetch as a whole: connection, redirects,"
+            " headers and body (live audits only).",
         ),
     ]
     for option in reversed(options):
@@ -108,10 +109,16 @@ class _Progress:
                 Progress(console=console, transient=True)
             )
             self.task = self.bar.add_task("auditing", total=total)
+        from .report import printable
+
         if self.bar is not None:
-            self.bar.update(self.task, completed=done, description=f"auditing {path}")
+            from rich.markup import escape
+
+            # The default description column reads Rich markup: escape it.
+            description = escape(f"auditing {printable(path)}")
+            self.bar.update(self.task, completed=done, description=description)
         else:
-            click.echo(f"auditing {done + 1}/{total} {path}", err=True)
+            click.echo(f"auditing {done + 1}/{total} {printable(path)}", err=True)
 
 
 @contextlib.contextmanager
@@ -147,7 +154,9 @@ def run_live(url: str, paths: cabc.Sequence[str], timeout: float) -> list[RouteA
             try:
                 audits.append(audit_url(target, timeout=timeout))
             except AuditError as exc:
-                raise click.ClickException(str(exc)) from None
+                from .report import printable
+
+                raise click.ClickException(printable(exc)) from None
     return audits
 
 
@@ -170,6 +179,7 @@ def emit(
     """
     from .report import failing
     from .report import print_table
+    from .report import printable
     from .report import render_html
     from .report import render_json
 
@@ -184,14 +194,15 @@ def emit(
         except OSError as exc:
             message = f"cannot write {html_file}: {exc.strerror}"
             raise click.ClickException(message) from None
-        click.echo(f"wrote {html_file}", err=True)
+        click.echo(f"wrote {printable(html_file)}", err=True)
     breaks = min_grade is not None if fail_on_breaks is None else fail_on_breaks
     low = failing(audits, min_grade) if min_grade is not None else []
     broken = [audit for audit in audits if audit.breaks] if breaks else []
     if low:
         click.echo(f"{len(low)} of {len(audits)} below {min_grade}:", err=True)
         for audit in low:
-            click.echo(f"  {audit.grade:<2} {audit.score:>4}  {audit.path}", err=True)
+            grade = "error" if audit.error else f"{audit.grade:<2} {audit.score:>4}"
+            click.echo(f"  {grade}  {printable(audit.path)}", err=True)
     if broken:
         click.echo(
             f"{len(broken)} of {len(audits)} break (the CSP blocks what the page"
@@ -202,7 +213,8 @@ def emit(
             counts = collections.Counter(item.directive for item in audit.breaks)
             blocked = ", ".join(f"{d} x{n}" for d, n in counts.most_common())
             click.echo(
-                f"  {audit.grade:<2} {audit.score:>4}  {audit.path}  {blocked}",
+                f"  {audit.grade:<2} {audit.score:>4}  {printable(audit.path)}"
+                f"  {blocked}",
                 err=True,
             )
     if low or broken:

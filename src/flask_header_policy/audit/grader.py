@@ -98,9 +98,11 @@ def _worse(new: str, old: str | None, order: tuple[str, ...]) -> str:
     return old
 
 
-def _mime(fields: Fields) -> str:
-    content_type = fields.first("Content-Type") or ""
-    return content_type.split(";")[0].strip().lower()
+def _html(fields: Fields) -> bool:
+    """Whether the response may render as HTML: it has no Content-Type, or
+    one of its Content-Type fields is HTML (Chromium renders by the last)."""
+    mimes = [v.split(";")[0].strip().lower() for v in fields.all("Content-Type")]
+    return not any(mimes) or any(mime in _HTML_TYPES for mime in mimes)
 
 
 def _hsts(fields: Fields, https: bool, preloaded: bool) -> str:
@@ -203,8 +205,7 @@ def _origin(url: urllib.parse.SplitResult) -> tuple[str, str, int | None]:
 
 
 def _sri(fields: Fields, html: HtmlFacts, page: urllib.parse.SplitResult) -> str:
-    mime = _mime(fields)
-    if mime and mime not in _HTML_TYPES:
+    if not _html(fields):
         return "sri-not-implemented-response-not-html"
     if not html.scripts:
         return "sri-not-implemented-but-no-scripts-loaded"
@@ -312,8 +313,9 @@ def grade_response(
         page = urllib.parse.urlsplit("")
     https = page.scheme.lower() == "https"
     html = HtmlFacts()
-    if _mime(fields) in ("", *_HTML_TYPES):
-        text = decode_body(body, fields.first("Content-Type"))
+    if _html(fields):
+        content_types = fields.all("Content-Type")
+        text = decode_body(body, content_types[-1] if content_types else None)
         if text:
             html = scan_html(text)
     report_only = bool(fields.joined("Content-Security-Policy-Report-Only"))

@@ -17,30 +17,49 @@ served from, and adds the Observatory's ``redirection`` test:
   is not consulted here: a preloaded site that does not redirect is graded
   ``redirection-missing`` (-20) where the Observatory gives 0.
 
-Every request has ``timeout`` seconds per network operation; the body read is
-also stopped after ``timeout`` seconds or ``max_bytes`` bytes, and the graded
-response then carries a ``body-truncated`` finding. Only HTML bodies (or
-bodies without a Content-Type) are read.
+Each fetch (the URL and its redirects; the second fetch for a nonce; the
+``http://`` probe) has one wall-clock deadline of ``timeout`` seconds for
+everything it does: connecting, TLS, sending, every header block and the
+body. Past it, the fetch's connections are shut down, so a server that drips
+one byte at a time cannot stall the audit. A header block not complete by
+then is an :class:`AuditError`; a body is graded as far as it came, with a
+``body-truncated`` finding.
+
+Only HTML bodies (or bodies without a Content-Type) are read, as raw bytes:
+content codings are undone here (gzip, deflate; br when a Brotli >= 1.2
+decoder is installed), at most two layers and at most ``max_bytes`` decoded
+bytes, so a compression bomb costs no more memory than that. A body that
+cannot be decoded is not graded and gets a ``body-not-decoded`` finding.
 """
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import dataclasses
 import socket
 import ssl
+import threading
 import time
+import typing as t
 import urllib.parse
 
 import httpx
 
 from . import compare_nonces
 from . import grade_response
+from ._decode import accept_encoding
+from ._decode import ContentDecoder
+from ._decode import DecodeError
+from ._decode import UnsupportedEncoding
 from ._types import Finding
 from ._types import TestResult
 from .results import AuditError
+from .results import body_not_decoded
+from .results import body_truncated
 from .results import classify_redirection
 from .results import has_nonce
 from .results import Hop
+from .results import MAX_BODY
 from .results import MAX_REDIRECTS
 from .results import REDIRECT_CODES as _REDIRECT_CODES
 from .results import RouteAudit
@@ -59,6 +78,7 @@ _HEADERS = {
     "User-Agent": "flask-header-policy-audit",
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
 }
+_CONNECTED = (".connect_tcp.complete", ".connect_unix_socket.complete")
 
 
 @dataclasses.dataclass
@@ -67,13 +87,86 @@ class _Fetched:
     headers: list[tuple[str, str]]
     body: bytes | None = None
     truncated: str | None = None  # why the body read stopped early
+    undecoded: str | None = None  # why the body could not be decoded
 
 
-def _error(url: str, exc: Exception, timeout: float) -> AuditError:
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the other side
+    sock.close()
+
+
+class _Deadline:
+    """One wall-clock deadline for a whole fetch.
+
+    httpx times each network operation on its own, so a server that sends a
+    byte every half second never trips a read timeout. Each request gets the
+    time left as its timeouts, and when the deadline passes every connection
+    the fetch opened is shut down, which ends a blocked read at once. The
+    sockets are found through httpcore's ``trace`` request extension, so
+    this works with any ``httpx.Client`` whose transport is httpcore's.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self._end - time.monotonic()
+
+    def passed(self) -> bool:
+        return self._expired or self.left() <= 0
+
+    def trace(self, event: str, info: cabc.Mapping[str, t.Any]) -> None:
+        """httpcore's ``trace`` callback: watch each new connection."""
+        if not event.endswith(_CONNECTED):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        # A duplicate descriptor still reaches the connection after TLS
+        # wraps (and detaches) the original socket object.
+        try:
+            watched = sock.dup()
+        except OSError:
+            return  # out of descriptors: the per-read timeouts still apply
+        with self._lock:
+            if not self._expired:
+                self._sockets.append(watched)
+                return
+        _shutdown(watched)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shutdown(sock)
+
+    def close(self) -> None:
+        """Stop the timer; the duplicates are closed, the connections kept."""
+        self._timer.cancel()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _error(url: str, exc: Exception, deadline: _Deadline) -> AuditError:
     """One short message for what went wrong fetching ``url``."""
-    if isinstance(exc, httpx.TimeoutException):
-        return AuditError(f"{url}: timed out after {timeout:g} s", "timeout")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    if isinstance(exc, httpx.TimeoutException) or deadline.passed():
+        return AuditError(f"{url}: timed out after {deadline.seconds:g} s", "timeout")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | ValueError):
         return AuditError(f"{url}: not a valid http:// or https:// URL", "url")
     cause: BaseException | None = exc
     while cause is not None:
@@ -98,24 +191,51 @@ def _error(url: str, exc: Exception, timeout: float) -> AuditError:
     return AuditError(f"{url}: {exc or type(exc).__name__}")
 
 
-def _read(response: httpx.Response, max_bytes: int, timeout: float) -> _Fetched:
+def _is_html(response: httpx.Response) -> bool:
+    """No Content-Type, or one of them is HTML (Chromium renders by the last)."""
+    types = [
+        v.split(";")[0].strip().lower()
+        for v in response.headers.get_list("content-type")
+    ]
+    return not any(types) or any(mime in _HTML for mime in types if mime)
+
+
+def _read(response: httpx.Response, max_bytes: int, deadline: _Deadline) -> _Fetched:
     raw = response.headers.raw
     fetched = _Fetched([], [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw])
-    mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if mime not in _HTML or max_bytes <= 0:
+    if max_bytes <= 0 or not _is_html(response):
         return fetched
-    deadline = time.monotonic() + timeout
-    body = bytearray()
-    for chunk in response.iter_bytes(65536):
-        body += chunk
-        if len(body) > max_bytes:
-            fetched.truncated = f"after {max_bytes:,} bytes"
-            del body[max_bytes:]
-            break
-        if time.monotonic() > deadline:
-            fetched.truncated = f"after {timeout:g} s"
-            break
-    fetched.body = bytes(body)
+    try:
+        decoder = ContentDecoder(
+            response.headers.get_list("content-encoding"), max_bytes
+        )
+    except UnsupportedEncoding as exc:
+        fetched.undecoded = str(exc)
+        return fetched
+    timed_out = False
+    try:
+        # iter_raw() without a size hands on each read as it arrives;
+        # iter_bytes(n) would wait for n bytes and decode without a limit.
+        for chunk in response.iter_raw():
+            decoder.feed(chunk)
+            if decoder.full:
+                break
+            if deadline.passed():
+                timed_out = True
+                break
+        else:
+            decoder.finish()
+    except DecodeError as exc:
+        fetched.undecoded = f"{exc} after {len(decoder.body):,} decoded bytes"
+    except httpx.HTTPError:
+        if not deadline.passed():
+            raise
+        timed_out = True  # the deadline shut the connection down
+    if decoder.full:
+        fetched.truncated = f"after {max_bytes:,} bytes"
+    elif timed_out:
+        fetched.truncated = f"after {deadline.seconds:g} s"
+    fetched.body = None if fetched.undecoded else bytes(decoder.body)
     return fetched
 
 
@@ -126,20 +246,37 @@ def _follow(
     timeout: float,
     max_bytes: int,
 ) -> _Fetched:
-    """GET ``url`` and follow its redirects by hand.
+    """GET ``url`` and follow its redirects by hand, within one deadline.
 
     The last hop is the final response, or the last redirect when more than
     :data:`MAX_REDIRECTS` are chained. ``max_bytes=0`` reads no body.
     """
+    deadline = _Deadline(timeout)
+    try:
+        return _hops(client, url, deadline, max_bytes)
+    finally:
+        deadline.close()
+
+
+def _hops(
+    client: httpx.Client, url: str, deadline: _Deadline, max_bytes: int
+) -> _Fetched:
     hops: list[Hop] = []
+    headers = {**_HEADERS, "Accept-Encoding": accept_encoding()}
     while True:
+        if deadline.passed():
+            raise _error(url, TimeoutError(), deadline)
         try:
             request = client.build_request(
-                "GET", url, headers=_HEADERS, timeout=timeout
+                "GET",
+                url,
+                headers=headers,
+                timeout=deadline.left(),
+                extensions={"trace": deadline.trace},
             )
             response = client.send(request, stream=True, follow_redirects=False)
-        except httpx.HTTPError as exc:
-            raise _error(url, exc, timeout) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            raise _error(url, exc, deadline) from exc
         try:
             hops.append(Hop(url, response.status_code))
             location = response.headers.get("location")
@@ -150,9 +287,9 @@ def _follow(
             ):
                 url = urllib.parse.urljoin(url, location.strip())
                 continue
-            fetched = _read(response, max_bytes, timeout)
-        except httpx.HTTPError as exc:
-            raise _error(url, exc, timeout) from exc
+            fetched = _read(response, max_bytes, deadline)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise _error(url, exc, deadline) from exc
         finally:
             response.close()
         fetched.hops = hops
@@ -165,6 +302,7 @@ def _normalize(url: str) -> str:
         url = "https://" + url  # a bare host name, as the Observatory takes
     try:
         parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
     except ValueError:
         raise AuditError(f"{url}: not a valid URL", "url") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -200,20 +338,14 @@ def _truncated(why: str) -> Finding:
     fix = "Raise the timeout (--timeout)."
     if not why.endswith(" s"):
         fix = "Raise max_bytes, or audit a smaller page."
-    return Finding(
-        "info",
-        "body-truncated",
-        f"The body was read only {why}: scripts and <meta> policies after that"
-        " point were not graded",
-        fix,
-    )
+    return body_truncated(why, fix)
 
 
 def audit_url(
     url: str,
     *,
     timeout: float = 10.0,
-    max_bytes: int = 2_000_000,
+    max_bytes: int = MAX_BODY,
     client: httpx.Client | None = None,
     check_http: bool = True,
     http_port: int = 80,
@@ -225,10 +357,13 @@ def audit_url(
 
     :param url: an ``http://`` or ``https://`` URL; a bare host name means
         ``https://host/``.
-    :param timeout: seconds allowed per network operation and for the body.
+    :param timeout: seconds allowed for each fetch as a whole (connection,
+        redirects, headers and body).
     :param max_bytes: the most body bytes read; more gives a finding.
     :param client: an ``httpx.Client`` to use (proxies, certificates);
-        redirects are followed by hand whatever its settings.
+        redirects are followed by hand whatever its settings. The deadline
+        shuts down the connections a fetch opens; one the client reuses
+        from its pool is bounded by the client's own per-read timeouts.
     :param check_http: probe the ``http://`` variant of an ``https://`` URL
         for the ``redirection`` test (see the module documentation).
     :param http_port: the port of that probe (the Observatory's ``httpPort``).
@@ -238,7 +373,10 @@ def audit_url(
     """
     url = _normalize(url)
     own = client is None
-    http = httpx.Client(verify=True) if client is None else client
+    # No kept-alive connections: each request opens one, which the deadline
+    # of its fetch watches.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    http = httpx.Client(verify=True, limits=fresh) if client is None else client
     try:
         first = _follow(http, url, timeout=timeout, max_bytes=max_bytes)
         final = first.hops[-1]
@@ -247,6 +385,8 @@ def audit_url(
         findings: list[Finding] = []
         if first.truncated:
             findings.append(_truncated(first.truncated))
+        if first.undecoded:
+            findings.append(body_not_decoded(first.undecoded))
         if has_nonce(first.headers):
             again = _follow(http, final.url, timeout=timeout, max_bytes=0)
             reused = compare_nonces(first.headers, again.headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import datetime
 import json
+import re
 import typing as t
 from importlib import resources
 
@@ -26,6 +27,8 @@ __all__ = [
     "failing",
     "grade_cell",
     "grade_colour",
+    "plain",
+    "printable",
     "print_table",
     "render_html",
     "render_json",
@@ -37,6 +40,32 @@ MAX_LISTED = 100
 #: Shown for the 404 page, which no endpoint serves.
 NO_ENDPOINT = "(no route: 404)"
 _TOP_FINDINGS = 3
+# C0 controls (ESC among them), DEL, C1 controls (U+009B is CSI to some
+# terminals), and the line separators and bidi controls that can make text
+# read otherwise than it is.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``).
+
+    Text from a response, a URL or a declaration goes through this before
+    it reaches a terminal, so it can never move the cursor, retitle the
+    window or open an OSC 8 link.
+    """
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def plain(text: object, style: str = "") -> Text:
+    """A Rich ``Text`` of :func:`printable` ``text``: never read as markup."""
+    return Text(printable(text), style=style)
 
 
 def grade_colour(grade: str) -> str:
@@ -75,6 +104,7 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
             "endpoint": audit.endpoint,
             "url": audit.url,
             "status": audit.status,
+            "error": audit.error,
             "grade": audit.grade,
             "score": audit.score,
             "verdict": audit.verdict,
@@ -128,15 +158,18 @@ def render_json(audits: cabc.Iterable[RouteAudit]) -> str:
 def failing(
     audits: cabc.Iterable[RouteAudit], minimum: str | None, *, breaks: bool = False
 ) -> list[RouteAudit]:
-    """The audits that grade below ``minimum`` (``"A"`` fails ``"A-"``).
+    """The audits that grade below ``minimum`` (``"A"`` fails ``"A-"``), and
+    every route whose view raised.
 
-    :param minimum: the lowest passing grade; ``None``: any grade passes.
+    :param minimum: the lowest passing grade; ``None``: any grade passes
+        (a route whose view raised still fails).
     :param breaks: also fail the pages whose CSP blocks something.
     """
     return [
         audit
         for audit in audits
-        if (minimum is not None and below(audit.grade, minimum))
+        if audit.error is not None
+        or (minimum is not None and below(audit.grade, minimum))
         or (breaks and audit.breaks)
     ]
 
@@ -179,17 +212,17 @@ def print_table(
         table.add_column(column, overflow="fold")
     for audit in audits:
         findings = audit.result.findings[:_TOP_FINDINGS]
-        lines = [f"{f.severity}: {f.message}" for f in findings]
+        lines = [printable(f"{f.severity}: {f.message}") for f in findings]
         more = len(audit.result.findings) - len(findings)
         if more > 0:
             lines.append(f"(+{more} more)")
-        cells: list[str | Text] = [
-            audit.path,
-            _endpoint(audit),
-            str(audit.status),
+        cells: list[Text] = [
+            plain(audit.path),
+            plain(_endpoint(audit)),
+            plain("error" if audit.error else audit.status),
             grade_cell(audit),
-            str(audit.score),
-            "\n".join(lines) or "-",
+            plain(audit.score),
+            Text("\n".join(lines) or "-"),
         ]
         table.add_row(*(cells if endpoints else cells[:1] + cells[2:]))
     console.print(table)
@@ -204,7 +237,7 @@ def _print_details(console: Console, audit: RouteAudit) -> None:
     console.print()
     console.print(
         Text.assemble(
-            (audit.url, "bold"),
+            (printable(audit.url), "bold"),
             f"  {audit.status}  grade ",
             grade_cell(audit),
             f"  score {audit.score}",
@@ -212,26 +245,28 @@ def _print_details(console: Console, audit: RouteAudit) -> None:
     )
     if len(audit.redirects) > 1:
         chain = " -> ".join(f"{hop.url} ({hop.status})" for hop in audit.redirects)
-        console.print(f"redirects: {chain}", soft_wrap=True)
+        console.print(plain(f"redirects: {chain}"), soft_wrap=True)
     tests = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     for column in ("Test", "Result", "Modifier", "Meaning"):
         tests.add_column(column, overflow="fold")
     for test in audit.result.tests:
         style = "red" if test.score_modifier < 0 else ""
         tests.add_row(
-            test.name,
-            test.result,
+            plain(test.name),
+            plain(test.result),
             Text(
                 f"{test.score_modifier:+d}" if test.score_modifier else "0", style=style
             ),
-            test.description,
+            plain(test.description),
         )
     console.print(tests)
     for finding in audit.result.findings:
         console.print(
             Text.assemble(
                 (f"{finding.severity:<6}", "bold"),
-                f" {finding.code}: {finding.message}\n       fix: {finding.fix}",
+                printable(f" {finding.code}: {finding.message}"),
+                "\n       fix: ",
+                printable(finding.fix),
             ),
             soft_wrap=True,
         )

@@ -17,18 +17,24 @@ from ._types import SEVERITIES
 
 __all__ = [
     "GRADES",
+    "MAX_BODY",
     "MAX_REDIRECTS",
     "REDIRECT_CODES",
     "AuditError",
     "Hop",
     "RouteAudit",
     "below",
+    "body_not_decoded",
+    "body_truncated",
     "classify_redirection",
     "costly_tests",
     "grade_rank",
     "has_nonce",
     "with_findings",
 ]
+
+#: The most body bytes an audit reads (decoded); the rest is not graded.
+MAX_BODY = 2_000_000
 
 #: Every grade, best first: ``A+ > A > A- > B+ > … > F``.
 GRADES: tuple[str, ...] = (
@@ -83,6 +89,9 @@ class RouteAudit:
     :param url: the URL the graded response was served at (after redirects).
     :param redirects: the redirect chain followed to reach it, the graded
         response last; empty in process.
+    :param error: set when no response could be graded because the view
+        raised: the exception's type and message. Such a route grades F and
+        fails every ``--min-grade``.
     """
 
     path: str
@@ -92,6 +101,24 @@ class RouteAudit:
     headers: list[tuple[str, str]]
     url: str = "https://localhost/"
     redirects: tuple[Hop, ...] = ()
+    error: str | None = None
+
+    @classmethod
+    def raised(
+        cls, path: str, endpoint: str | None, url: str, exc: BaseException
+    ) -> RouteAudit:
+        """The row of a route whose view raised ``exc`` instead of answering."""
+        message = str(exc).strip().splitlines()
+        error = type(exc).__name__ + (f": {message[0][:200]}" if message else "")
+        finding = Finding(
+            "high",
+            "view-raised",
+            f"GET {path} raised {error}; the response was not graded",
+            "Fix the view: it raises instead of answering (Flask would send"
+            " its 500 page).",
+        )
+        result = GradeResult(0, "F", (), (finding,))
+        return cls(path, endpoint, 500, result, [], url, error=error)
 
     @property
     def grade(self) -> str:
@@ -182,3 +209,24 @@ def classify_redirection(route: cabc.Sequence[Hop]) -> str:
     if urls[0].scheme == "http" and urls[0].hostname != urls[1].hostname:
         return "redirection-off-host-from-http"
     return "redirection-to-https"
+
+
+def body_truncated(why: str, fix: str) -> Finding:
+    """The finding for a body read only partly (``why``: ``"after 2 s"``)."""
+    return Finding(
+        "info",
+        "body-truncated",
+        f"The body was read only {why}: scripts and <meta> policies after that"
+        " point were not graded",
+        fix,
+    )
+
+
+def body_not_decoded(why: str) -> Finding:
+    """The finding for a body whose content coding could not be undone."""
+    return Finding(
+        "info",
+        "body-not-decoded",
+        f"The body was not graded: {why}; scripts and <meta> policies were not seen",
+        "Serve the page with gzip, deflate or br (at most two codings), or none.",
+    )
