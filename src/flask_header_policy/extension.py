@@ -42,6 +42,9 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
+    from .reports.collector import CollectorOptions
+    from .reports.collector import ReportCollector
+
 Headers = cabc.Mapping[str, Value | Header | None]
 HSTS = "strict-transport-security"
 _SECURE_SCHEMES = frozenset({"https", "wss"})
@@ -79,6 +82,7 @@ class HeaderPolicy:
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
         self._states: weakref.WeakSet[_AppState] = weakref.WeakSet()
+        self._reports: ReportCollector | None = None
         if app is not None:
             self.init_app(app)
 
@@ -121,6 +125,8 @@ class HeaderPolicy:
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
+        if self._reports is not None:
+            self._reports.init_app(app)
 
     # Declaring layers.
 
@@ -173,6 +179,42 @@ class HeaderPolicy:
     def _changed(self) -> None:
         for state in self._states:
             state.cache.clear()
+
+    # Violation reports (the reports package; needs the "reports" extra).
+
+    def collect_reports(
+        self, app: Flask | None = None, **options: t.Unpack[CollectorOptions]
+    ) -> ReportCollector:
+        """Collect the violation reports browsers send, in a database.
+
+        Adds a POST endpoint (``url``, default ``/__csp-reports``), points
+        every CSP at it (``report-uri``, and ``report-to`` with
+        ``Reporting-Endpoints`` over HTTPS) unless a CSP names its own, and
+        keeps the reports in SQLite in the instance folder or the database
+        of ``HEADER_POLICY_REPORTS_DATABASE``. Each option overrides its
+        ``HEADER_POLICY_REPORTS_*`` config key; see the README, "Violation
+        reports".
+
+        :param app: install on this app now (the policy must be installed
+            on it); without it, on every app the policy is or will be
+            installed on.
+        :raise ImportError: SQLAlchemy is missing (``pip install
+            'flask-header-policy[reports]'``).
+        """
+        try:
+            from .reports.collector import ReportCollector
+        except ModuleNotFoundError as error:  # SQLAlchemy is an extra
+            raise ImportError(
+                f"collecting reports needs {error.name}: pip install"
+                " 'flask-header-policy[reports]'"
+            ) from error
+        collector = ReportCollector(self, **options)
+        self._reports = collector
+        apps = [app] if app is not None else [s.app() for s in list(self._states)]
+        for each in apps:
+            if each is not None:
+                collector.init_app(each)
+        return collector
 
     # Reading the effective policy.
 
@@ -262,12 +304,18 @@ class _AppState:
         self.hsts_only_secure = hsts_only_secure
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
+        #: Called with (endpoint, merged declarations) before they are
+        #: compiled; may change them in place (the report collector adds its
+        #: report-uri / report-to there).
+        self.amenders: list[cabc.Callable[[str | None, _Rules], None]] = []
 
     def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
         compiled = self.cache.get(endpoint)
         if compiled is None:
             layers = self.policy._layers(app, endpoint)
             merged = _stack(self.app_rules, *layers)
+            for amend in self.amenders:
+                amend(endpoint, merged)
             if self.hsts_only_secure and HSTS in merged:
                 merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
             compiled = CompiledPolicy(list(merged.values()))
