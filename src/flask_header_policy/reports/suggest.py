@@ -518,6 +518,9 @@ def suggest(
             elif entry.dynamic is None and _classify(suggestion, policy, row):
                 unresolved.append(row)
         if suggestion.changes:
+            for change in suggestion.changes:  # the same text whatever the order
+                change.sources.sort()
+                change.blocked.sort()
             suggestion.python = "csp" + "".join(
                 ".with_sources("
                 + ", ".join(_py(s) for s in [c.directive, *c.base, *c.sources])
