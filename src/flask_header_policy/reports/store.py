@@ -26,7 +26,14 @@ from sqlalchemy.engine import make_url
 
 from .collect import Report
 
-__all__ = ["CommitUncertain", "ReportStore", "counters", "metadata", "reports"]
+__all__ = [
+    "CommitUncertain",
+    "ReportStore",
+    "counters",
+    "metadata",
+    "reports",
+    "upsert_statement",
+]
 
 metadata = sa.MetaData()
 
@@ -114,7 +121,9 @@ def _rows(batch: cabc.Iterable[Report]) -> list[dict[str, t.Any]]:
             row["last_seen"] = when
             for name in _EXAMPLES:
                 row[name] = getattr(report, name)
-    return list(rows.values())
+    # Every writer locks rows in the same order, so two concurrent upserts of
+    # the same fingerprints wait for each other instead of deadlocking.
+    return [rows[key] for key in sorted(rows)]
 
 
 class ReportStore:
@@ -212,7 +221,9 @@ class ReportStore:
         self.create()
         rows = _rows(batch)
         increments = [
-            {"name": name, "count": n} for name, n in (counts or {}).items() if n
+            {"name": name, "count": n}
+            for name, n in sorted((counts or {}).items())
+            if n
         ]
         if not rows and not increments:
             return
@@ -238,51 +249,11 @@ class ReportStore:
     def _upsert_reports(
         self, connection: sa.Connection, rows: list[dict[str, t.Any]]
     ) -> None:
-        name = connection.dialect.name
-        if name in ("sqlite", "postgresql"):
-            insert = _dialect_insert(name)(reports).values(rows)
-            excluded = insert.excluded
-            later = excluded.last_seen > reports.c.last_seen
-            statement = insert.on_conflict_do_update(
-                index_elements=[reports.c.fingerprint],
-                set_={
-                    "count": reports.c["count"] + excluded["count"],
-                    "last_seen": sa.case(
-                        (later, excluded.last_seen), else_=reports.c.last_seen
-                    ),
-                    "first_seen": sa.case(
-                        (
-                            excluded.first_seen < reports.c.first_seen,
-                            excluded.first_seen,
-                        ),
-                        else_=reports.c.first_seen,
-                    ),
-                    **{
-                        column: sa.case(
-                            (later, excluded[column]), else_=reports.c[column]
-                        )
-                        for column in _EXAMPLES
-                    },
-                },
-            )
-            connection.execute(statement)
-        elif name in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-            insert = mysql_insert(reports).values(rows)
-            connection.execute(
-                insert.on_duplicate_key_update(
-                    count=reports.c["count"] + insert.inserted["count"],
-                    last_seen=sa.func.greatest(
-                        reports.c.last_seen, insert.inserted.last_seen
-                    ),
-                    first_seen=sa.func.least(
-                        reports.c.first_seen, insert.inserted.first_seen
-                    ),
-                )
-            )
-        else:
+        statement = upsert_statement(connection.dialect.name, rows)
+        if statement is None:
             self._update_then_insert(connection, rows)
+        else:
+            connection.execute(statement)
 
     @staticmethod
     def _update_then_insert(
@@ -381,6 +352,57 @@ class ReportStore:
                 sa.select(sa.func.coalesce(sa.func.sum(reports.c["count"]), 0))
             ).scalar_one()
         return int(value)
+
+
+def upsert_statement(
+    dialect: str, rows: list[dict[str, t.Any]]
+) -> sa.Executable | None:
+    """The one statement that adds ``rows`` (one per fingerprint) to
+    :data:`reports`, summing counts; ``None`` when the dialect has no upsert
+    SQLAlchemy knows (then :meth:`ReportStore.write` updates, then inserts).
+
+    The examples (document URL, blocked URL, source file, sample) follow the
+    latest report, whatever order batches arrive in.
+    """
+    if dialect in ("sqlite", "postgresql"):
+        insert = _dialect_insert(dialect)(reports).values(rows)
+        excluded = insert.excluded
+        later = excluded.last_seen > reports.c.last_seen
+        return t.cast(
+            sa.Executable,
+            insert.on_conflict_do_update(
+                index_elements=[reports.c.fingerprint],
+                set_={
+                    "count": reports.c["count"] + excluded["count"],
+                    "last_seen": sa.case(
+                        (later, excluded.last_seen), else_=reports.c.last_seen
+                    ),
+                    "first_seen": sa.case(
+                        (
+                            excluded.first_seen < reports.c.first_seen,
+                            excluded.first_seen,
+                        ),
+                        else_=reports.c.first_seen,
+                    ),
+                    **{
+                        column: sa.case(
+                            (later, excluded[column]), else_=reports.c[column]
+                        )
+                        for column in _EXAMPLES
+                    },
+                },
+            ),
+        )
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        insert = mysql_insert(reports).values(rows)
+        return insert.on_duplicate_key_update(
+            count=reports.c["count"] + insert.inserted["count"],
+            last_seen=sa.func.greatest(reports.c.last_seen, insert.inserted.last_seen),
+            first_seen=sa.func.least(reports.c.first_seen, insert.inserted.first_seen),
+        )
+    return None
 
 
 def _dialect_insert(name: str) -> t.Any:

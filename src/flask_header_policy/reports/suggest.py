@@ -228,7 +228,9 @@ def _in_force(policy: dict[str, list[str]], directive: str) -> str | None:
 
 
 def _valid_source(directive: str, source: str) -> bool:
-    if source in _NEVER or _SCHEME_ONLY_RE.fullmatch(source):
+    # No wildcard at all: a report can name "https://*.example", a browser
+    # never loads it, and allowing it would open every subdomain.
+    if "*" in source or source in _NEVER or _SCHEME_ONLY_RE.fullmatch(source):
         return False
     try:
         ContentSecurityPolicy({directive: [source]})
@@ -339,6 +341,8 @@ def _classify(
         return True
 
     if blocked == "inline":
+        if not directive.startswith(("script-src", "style-src")):
+            return advise(f"inline content reported for {directive}: nothing to allow")
         return advise(*_inline_advice(directive, str(row.get("sample") or ""), policy))
     if blocked == "eval":
         return advise(

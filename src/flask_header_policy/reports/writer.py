@@ -52,6 +52,8 @@ class Writer:
         queue is full.
     :param batch_size: the most reports written in one transaction.
     :param logger: where the first failure of an outage is logged.
+    :param retry_delays: the pauses, in seconds, between the attempts to
+        write one batch before it is dropped.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Writer:
         put_timeout: float = 0.05,
         batch_size: int = 500,
         logger: logging.Logger | None = None,
+        retry_delays: cabc.Sequence[float] = _RETRY_DELAYS,
     ) -> None:
         if queue_size < 1 or batch_size < 1:
             raise ValueError("queue_size and batch_size must be positive")
@@ -72,6 +75,7 @@ class Writer:
         self.put_timeout = put_timeout
         self.batch_size = batch_size
         self.logger = logger or logging.getLogger("flask_header_policy.reports")
+        self.retry_delays = tuple(retry_delays)
         self._reset()
         _writers.add(self)
 
@@ -82,6 +86,7 @@ class Writer:
         self._unfinished = 0
         self._thread: threading.Thread | None = None
         self._failing = False
+        self._counters_due = 0.0
 
     # The request side.
 
@@ -133,7 +138,11 @@ class Writer:
             try:
                 first = self._queue.get(timeout=_IDLE_POLL)
             except queue.Empty:
-                self._write([])  # counters pending without reports
+                # Counters pending without reports; while the database is
+                # down, not more than once per idle exit period.
+                if time.monotonic() >= self._counters_due:
+                    if not self._write([]):
+                        self._counters_due = time.monotonic() + _IDLE_EXIT
                 with self._lock:
                     if self._queue.empty() and (
                         time.monotonic() - idle_since > _IDLE_EXIT
@@ -158,7 +167,7 @@ class Writer:
         if not batch and not counts:
             return True
         error: Exception | None = None
-        for delay in (0.0, *_RETRY_DELAYS):
+        for delay in (0.0, *self.retry_delays):
             if delay:
                 time.sleep(delay)
             try:
