@@ -74,6 +74,7 @@ _HOST_SOURCE_RE = re.compile(
     r"(?::(?P<port>[0-9]+|\*))?(?:/.*)?"
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_OWN_ENDPOINTS = "header_policy_reports"
 #: Browsers cut samples at 40 characters: a shorter one is the whole text.
 SAMPLE_CUT = 40
 
@@ -239,13 +240,17 @@ def _valid_source(directive: str, source: str) -> bool:
     return True
 
 
-def _stamp_snippet() -> str:
-    """How to give every template's scripts a nonce, in this version."""
+def _nonce_advice() -> str:
+    """How to give a script a nonce, in this version."""
     from ..extension import HeaderPolicy
 
+    tag = 'add nonce="{{ csp_nonce() }}" to it'
     if "stamp_nonces" in inspect.signature(HeaderPolicy.__init__).parameters:
-        return "HeaderPolicy(app, ..., stamp_nonces=True)"
-    return '<script nonce="{{ csp_nonce() }}">'
+        return (
+            "stamp nonces into templates (HeaderPolicy(..., stamp_nonces=True))"
+            f" or {tag}"
+        )
+    return tag
 
 
 def _inline_advice(
@@ -270,10 +275,7 @@ def _inline_advice(
             text + "; or allow exactly this one by its hash",
             f"csp.with_sources({_py(target)}, \"'unsafe-hashes'\", {_py(hashed)})",
         )
-    text = (
-        f"an inline <{kind}> without a nonce was blocked: stamp nonces"
-        f" ({_stamp_snippet()})"
-    )
+    text = f"an inline <{kind}> without a nonce was blocked: {_nonce_advice()}"
     if hashed is None:
         return text, None
     return (
@@ -373,8 +375,8 @@ def _classify(
         and source != "'wasm-unsafe-eval'"
     ):
         return advise(
-            f"'strict-dynamic' ignores host sources: give the <script> that loads"
-            f" {blocked} a nonce ({_stamp_snippet()})"
+            f"'strict-dynamic' ignores host sources: the <script> that loads"
+            f" {blocked} needs a nonce: {_nonce_advice()}"
         )
     if in_force is None or in_force == "default-src":
         target = _CREATE.get(directive, directive)
@@ -473,6 +475,8 @@ def suggest(
     declared: dict[tuple[str, str], tuple[Declared, list[str]]] = {}
     endpoints: list[str | None] = [r.endpoint for r in app.url_map.iter_rules()]
     for endpoint in [*dict.fromkeys(endpoints), None]:
+        if endpoint is not None and endpoint.startswith(_OWN_ENDPOINTS):
+            continue  # the collector's own routes are no page of the app
         for entry in policy_ext.effective(app, endpoint):
             key = (entry.source, entry.name)
             found = declared.setdefault(key, (entry, []))
