@@ -272,3 +272,19 @@ def test_counters_pending_and_given_back() -> None:
     counters.add("a")
     assert counters.take_pending() == {"a": 3}
     assert counters.totals() == {"a": 3}
+
+
+def test_public_names_of_the_reports_package() -> None:
+    import flask_header_policy.reports as reports
+    from flask_header_policy.reports.collector import ReportCollector
+    from flask_header_policy.reports.store import ReportStore
+
+    assert sorted(reports.__all__) == [
+        "MAX_BODY", "RawReport", "Report", "ReportCollector", "ReportError",
+        "ReportStore", "read_reports",
+    ]  # fmt: skip
+    # Loaded on first use, so that importing the package needs no SQLAlchemy.
+    assert reports.ReportCollector is ReportCollector
+    assert reports.ReportStore is ReportStore
+    with pytest.raises(AttributeError):
+        reports.Nothing  # noqa: B018
