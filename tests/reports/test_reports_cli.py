@@ -675,3 +675,16 @@ def test_dashboard_when_the_database_is_down(tmp_path: Path) -> None:
     )
     app.testing = False
     assert app.test_client().get("/__csp-reports/dashboard").status_code == 503
+
+
+def test_reports_when_the_database_cannot_be_read(tmp_path: Path) -> None:
+    app, _ = make(
+        tmp_path, database="postgresql+psycopg://nobody:secret@127.0.0.1:1/none"
+    )
+    code, output = cli(app, "reports")
+    assert code == 1
+    assert (
+        "cannot read the reports at postgresql+psycopg://nobody:***@127.0.0.1:1/none"
+        in output
+    )
+    assert "secret" not in output

@@ -264,3 +264,62 @@ def test_database_down_is_counted_and_logged_once(
     assert store.total() == 1
     assert store.counters() == {"accepted": 7, "dropped:database": 6}
     store.dispose()
+
+
+def test_accepted_reports_are_written_at_exit(tmp_path: Path) -> None:
+    """A process that ends without flushing still writes what it accepted."""
+    import subprocess
+    import sys
+    import textwrap
+
+    database = tmp_path / "exit.sqlite3"
+    script = textwrap.dedent(
+        f"""
+        import json
+        from flask import Flask
+        from flask_header_policy import HeaderPolicy
+        app = Flask("exiting")
+        policy = HeaderPolicy(app)
+        policy.collect_reports(app, database="sqlite:///{database}", rate=None)
+        client = app.test_client()
+        for i in range(300):
+            body = {{"csp-report": {{"document-uri": "http://localhost/",
+                    "blocked-uri": f"https://h{{i % 5}}.example/",
+                    "effective-directive": "img-src"}}}}
+            response = client.post("/__csp-reports", data=json.dumps(body),
+                                   content_type="application/csp-report")
+            assert response.status_code == 204
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    store = ReportStore(f"sqlite:///{database}")
+    assert store.total() == 300
+    assert store.counters()["accepted"] == 300
+
+
+def test_a_forked_worker_writes_its_own_reports(tmp_path: Path) -> None:
+    """Pre-forking servers (gunicorn --preload): the child starts its own
+    writer instead of waiting on the parent's thread."""
+    import os
+    import warnings
+
+    store = ReportStore(f"sqlite:///{tmp_path / 'fork.sqlite3'}")
+    counters = Counters()
+    writer = Writer(store, counters)
+    writer.submit([report()])
+    assert writer.flush(timeout=30)
+    store.dispose()  # no connection crosses the fork
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads: that is
+        # the case under test.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if its reports are written
+        ok = writer.submit([report()] * 2) == 2 and writer.flush(timeout=30)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.total() == 3
