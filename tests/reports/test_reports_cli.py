@@ -41,6 +41,7 @@ APP_CSP = ContentSecurityPolicy(
     script_src=[NONCE, STRICT_DYNAMIC],
     style_src=SELF,
     img_src=SELF,
+    object_src=NONE,
 )
 BLOG_CSP = ContentSecurityPolicy(default_src=[SELF, "https://static.example"])
 VIEW_CSP = ContentSecurityPolicy(default_src=NONE, script_src=SELF)
@@ -261,7 +262,7 @@ def test_suggest_adds_a_host_at_the_declaring_layer(tmp_path: Path) -> None:
     )
     assert app_item["new_header"] == (
         "default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic';"
-        " style-src 'self'; img-src 'self' https://cdn.example;"
+        " style-src 'self'; img-src 'self' https://cdn.example; object-src 'none';"
         " report-uri /__csp-reports; report-to header-policy"
     )
     blog = only(items, "blueprint:blog")
@@ -385,6 +386,17 @@ def test_advice_instead_of_unsafe_sources(
     assert words in advice["text"]
 
 
+def test_a_directive_of_none_is_replaced(tmp_path: Path) -> None:
+    app, collector = make(tmp_path)
+    store(app, collector, row("https://plugins.example", "object-src"))
+    item = only(suggestions(app, collector), "app")
+    assert (
+        item["python"] == 'csp.with_directive("object-src", "https://plugins.example")'
+    )
+    assert "object-src https://plugins.example;" in item["new_header"]
+    eval(item["python"], {"csp": APP_CSP})
+
+
 def test_wasm_gets_its_own_keyword(tmp_path: Path) -> None:
     app, collector = make(tmp_path)
     store(
@@ -479,7 +491,7 @@ BLOCKED = st.sampled_from(
 DIRECTIVES = st.sampled_from(
     ["img-src", "script-src", "script-src-elem", "script-src-attr", "style-src-elem",
      "style-src-attr", "font-src", "connect-src", "frame-src", "worker-src",
-     "frame-ancestors", "form-action", "base-uri", "media-src"]
+     "frame-ancestors", "form-action", "base-uri", "media-src", "object-src"]
 )  # fmt: skip
 
 

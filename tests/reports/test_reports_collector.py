@@ -695,3 +695,19 @@ def test_the_core_imports_and_runs_without_sqlalchemy(tmp_path: Path) -> None:
         " pip install 'flask-header-policy[reports]'" in done.stdout
     )
     assert "CLI 1 Error: reports need sqlalchemy" in done.stdout
+
+
+def test_a_failing_client_key_falls_back_to_the_address(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(request: t.Any) -> str:
+        raise KeyError("X-Client")
+
+    _, collector = build(app, rate=1, burst=1, client_key=broken)
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        codes = [post(client, legacy()).status_code for _ in range(2)]
+    assert codes == [204, 429]
+    assert (
+        len([r for r in caplog.records if "client_key failed" in r.getMessage()]) == 1
+    )

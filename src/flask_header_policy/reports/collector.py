@@ -369,7 +369,11 @@ class _AppCollector:
     # The endpoint.
 
     def receive(self, request: Request) -> Response:
-        client = self.options.client_key(request)
+        try:
+            client = str(self.options.client_key(request))
+        except Exception as error:  # the app's function: never a 500 for it
+            self._log_once("client_key", error)
+            client = _remote_addr(request)
         if self.buckets is not None and not self.buckets.take(client):
             self.counters.add("rate-limited")
             return _answer(

@@ -82,7 +82,8 @@ SAMPLE_CUT = 40
 @dataclasses.dataclass
 class Change:
     """Add ``sources`` to ``directive`` (created when missing, with
-    ``base`` first: the default-src sources it then stops inheriting)."""
+    ``base`` first: the default-src sources it then stops inheriting;
+    ``replace`` when it holds only ``'none'``, which takes no company)."""
 
     directive: str
     sources: list[str]
@@ -90,6 +91,14 @@ class Change:
     blocked: list[str]
     reports: int = 0
     browsers: set[str] = dataclasses.field(default_factory=set)
+    replace: bool = False
+
+    def python(self) -> str:
+        method = "with_directive" if self.replace else "with_sources"
+        arguments = ", ".join(
+            _py(s) for s in [self.directive, *self.base, *self.sources]
+        )
+        return f".{method}({arguments})"
 
 
 @dataclasses.dataclass
@@ -388,6 +397,7 @@ def _classify(
         ]  # fmt: skip
     else:
         target, base = in_force, []
+    replace = policy.get(target) == ["'none'"]
     if not _valid_source(target, source):
         return advise(
             f"{blocked} cannot be written as a CSP source: check who loads it"
@@ -401,6 +411,7 @@ def _classify(
             break
     else:
         change = Change(target, [source], base, [origin] if origin else [])
+        change.replace = replace
         suggestion.changes.append(change)
     change.reports += count
     change.browsers.add(browser)
@@ -411,11 +422,11 @@ def _apply(policy: dict[str, list[str]], changes: list[Change]) -> dict[str, lis
     result = {name: list(sources) for name, sources in policy.items()}
     for change in changes:
         current = result.setdefault(change.directive, list(change.base))
+        if change.replace:
+            current.clear()
         for source in change.sources:
             if source not in current:
                 current.append(source)
-        if "'none'" in current and len(current) > 1:
-            current.remove("'none'")
     return result
 
 
@@ -529,12 +540,7 @@ def suggest(
             for change in suggestion.changes:  # the same text whatever the order
                 change.sources.sort()
                 change.blocked.sort()
-            suggestion.python = "csp" + "".join(
-                ".with_sources("
-                + ", ".join(_py(s) for s in [c.directive, *c.base, *c.sources])
-                + ")"
-                for c in suggestion.changes
-            )
+            suggestion.python = "csp" + "".join(c.python() for c in suggestion.changes)
             suggestion.new_header = _render(_apply(policy, suggestion.changes))
         if header.lower().endswith("-report-only"):
             suggestion.readiness = _readiness(
