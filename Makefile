@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest browser postgres bench clean
+.PHONY: install demo test lint typecheck pytest browser postgres docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -17,11 +17,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PYTHON) -m examples.demo
 
-## make test: ruff, mypy --strict, and every test (browser and PostgreSQL tests included)
-test: $(STAMP) browser postgres lint typecheck pytest
+## make test: ruff, mypy --strict, the docs, and every test (browser and PostgreSQL tests included)
+test: $(STAMP) browser postgres lint typecheck docs pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(VENV)/bin/ruff check src tests examples benchmarks docs
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict src
@@ -50,6 +50,17 @@ postgres:
 		echo "postgresql is missing and cannot be installed here: PostgreSQL tests will skip"; \
 	fi
 
+## make docs: the documentation site in docs/_build/html; every warning is an
+## error and every cross-reference must resolve (-W -n). -E rebuilds every page,
+## so that tables generated from the code are never stale.
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "docs: file://$(CURDIR)/docs/_build/html/index.html"
+
+## make screenshots: regenerate the PNGs in docs/_static (Debian's Chromium)
+screenshots: $(STAMP) browser
+	$(PYTHON) docs/screenshots.py
+
 ## make bench: overhead per request, side by side with bare Flask and peers
 bench: $(STAMP)
 	$(PYTHON) benchmarks/overhead.py
@@ -57,4 +68,4 @@ bench: $(STAMP)
 	else echo "valgrind not installed: skipping instructions per request"; fi
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis docs/_build

@@ -136,6 +136,18 @@ def make_talisman() -> Case:
     )
 
 
+def make_talisman_dropin() -> Case:
+    from flask_header_policy.talisman import Talisman
+
+    app = _hello_app("talisman_dropin")
+    Talisman(app)
+    return Case(
+        "header-policy Talisman drop-in (defaults)",
+        app,
+        dict.fromkeys(TALISMAN_DEFAULT_HEADERS),
+    )
+
+
 def make_secure() -> Case:
     import secure
 
@@ -157,6 +169,7 @@ FACTORIES: tuple[cabc.Callable[[], Case], ...] = (
     make_after_request,
     make_header_policy,
     make_talisman,
+    make_talisman_dropin,
     make_secure,
 )
 

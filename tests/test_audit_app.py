@@ -185,9 +185,10 @@ def test_cli_json_is_exact(static: pathlib.Path) -> None:
     assert [r["path"] for r in routes][-1] == "/user/3"
     home = routes[0]
     assert set(home) == {
-        "path", "endpoint", "url", "status", "grade", "score", "tests",
-        "findings", "headers", "redirects",
+        "path", "endpoint", "url", "status", "grade", "score", "verdict", "tests",
+        "findings", "blocked", "reports", "headers", "redirects",
     }  # fmt: skip
+    assert (home["verdict"], home["blocked"], home["reports"]) == ("ok", [], [])
     assert {k: home[k] for k in ("path", "endpoint", "url", "status")} == {
         "path": "/",
         "endpoint": "index",

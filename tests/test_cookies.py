@@ -156,6 +156,24 @@ def test_cookie_policy_defaults_and_apply() -> None:
     ]
 
 
+def test_cookie_policy_only_some_names() -> None:
+    policy = CookiePolicy(only={"session"}, exempt={"pref"})
+    assert policy.only == frozenset({"session"})
+    headers = [
+        ("Set-Cookie", "session=1; Path=/"),
+        ("Set-Cookie", "theme=dark"),
+        ("Set-Cookie", " session =2"),
+    ]
+    policy.apply(headers, is_secure=True)
+    assert headers == [
+        ("Set-Cookie", "session=1; Path=/; Secure; HttpOnly; SameSite=Lax"),
+        ("Set-Cookie", "theme=dark"),
+        ("Set-Cookie", " session =2; Secure; HttpOnly; SameSite=Lax"),
+    ]
+    with pytest.raises(TypeError, match="not a str"):
+        CookiePolicy(only="session")
+
+
 def test_cookie_policy_over_http_adds_no_secure() -> None:
     assert (
         CookiePolicy().harden("a=b", is_secure=False) == "a=b; HttpOnly; SameSite=Lax"

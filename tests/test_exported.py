@@ -24,6 +24,7 @@ EXPORTED = {
     "csp_nonce",
     "NonceUnavailableError",
     "CookiePolicy",
+    "HTTPSRedirect",
     "Preset",
     # Typed builders.
     "CacheControl",
@@ -32,6 +33,7 @@ EXPORTED = {
     "CrossOriginEmbedderPolicy",
     "CrossOriginOpenerPolicy",
     "CrossOriginResourcePolicy",
+    "DocumentPolicy",
     "PermissionsPolicy",
     "ReferrerPolicy",
     "ReportingEndpoints",
@@ -87,3 +89,33 @@ def test_exported_objects_are_our_own() -> None:
             continue
         module = value.__module__
         assert module.startswith("flask_header_policy."), (name, module)
+
+
+#: The public names of ``flask_header_policy.audit``.
+AUDIT_EXPORTED = {
+    "Blocked",
+    "Finding",
+    "GradeResult",
+    "SCORE_TABLE",
+    "Severity",
+    "TEST_NAMES",
+    "TestResult",
+    "compare_nonces",
+    "curve",
+    "grade_for_score",
+    "grade_response",
+    "passes",
+}
+
+
+def test_audit_exported_names() -> None:
+    from flask_header_policy import audit
+
+    names = {
+        name
+        for name in dir(audit)
+        if not name.startswith("_")
+        and not isinstance(getattr(audit, name), types.ModuleType)
+        and getattr(audit, name) is not __future__.annotations
+    }
+    assert names == AUDIT_EXPORTED

@@ -21,11 +21,13 @@ from .csp import UNSAFE_EVAL as UNSAFE_EVAL
 from .csp import UNSAFE_HASHES as UNSAFE_HASHES
 from .csp import UNSAFE_INLINE as UNSAFE_INLINE
 from .csp import WASM_UNSAFE_EVAL as WASM_UNSAFE_EVAL
+from .document_policy import DocumentPolicy as DocumentPolicy
 from .errors import InvalidHeaderError as InvalidHeaderError
 from .extension import HeaderPolicy as HeaderPolicy
 from .framing import XContentTypeOptions as XContentTypeOptions
 from .framing import XFrameOptions as XFrameOptions
 from .hsts import StrictTransportSecurity as StrictTransportSecurity
+from .https_redirect import HTTPSRedirect as HTTPSRedirect
 from .nonce import csp_nonce as csp_nonce
 from .nonce import NonceUnavailableError as NonceUnavailableError
 from .permissions import PermissionsPolicy as PermissionsPolicy

@@ -159,6 +159,7 @@ def audit_command(
     as_json: bool,
     html_file: str | None,
     min_grade: str | None,
+    fail_on_breaks: bool | None,
     timeout: float,
 ) -> None:
     """Grade each route's headers on the MDN HTTP Observatory's rules.
@@ -168,6 +169,9 @@ def audit_command(
     and one static file (add routes with arguments with --url /user/1).
     With URL, that live site is fetched over the network instead (needs
     httpx), with --url adding more pages of it.
+
+    Each HTML page is also checked against its own CSP: what the CSP would
+    block there is listed, and the page's verdict is "breaks".
     """
     from .audit.cli import emit
     from .audit.cli import progress
@@ -183,4 +187,11 @@ def audit_command(
         with app.app_context(), progress() as on_progress:
             audits = audit_app(app, paths=paths, on_progress=on_progress)
         title = app.import_name
-    emit(audits, title=title, as_json=as_json, html_file=html_file, min_grade=min_grade)
+    emit(
+        audits,
+        title=title,
+        as_json=as_json,
+        html_file=html_file,
+        min_grade=min_grade,
+        fail_on_breaks=fail_on_breaks,
+    )

@@ -187,7 +187,8 @@ def harden_set_cookie(
 class CookiePolicy:
     """How the extension hardens every ``Set-Cookie`` of a response.
 
-    Only missing attributes are added (see :func:`harden_set_cookie`).
+    Only missing attributes are added (see
+    :func:`~flask_header_policy.cookies.harden_set_cookie`).
 
     :param secure: add ``Secure`` to cookies sent over HTTPS. Over plain HTTP
         it is never added, since the browser would drop the cookie.
@@ -197,6 +198,8 @@ class CookiePolicy:
         ``"None"`` needs ``secure=True`` and is not added over plain HTTP.
     :param exempt: names of cookies to leave exactly as the app sets them
         (a cookie that client-side script must read, for example).
+    :param only: when given, harden only the cookies of these names (the
+        session cookie's, say) and leave every other one alone.
     :raise InvalidHeaderError: at construction, for an invalid ``samesite``.
     """
 
@@ -204,6 +207,7 @@ class CookiePolicy:
     httponly: bool = True
     samesite: str | None = "Lax"
     exempt: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         canonical = normalize_samesite(self.samesite, secure=self.secure)
@@ -211,6 +215,10 @@ class CookiePolicy:
         if isinstance(self.exempt, str):
             raise TypeError("exempt takes a collection of cookie names, not a str")
         object.__setattr__(self, "exempt", frozenset(self.exempt))
+        if self.only is not None:
+            if isinstance(self.only, str):
+                raise TypeError("only takes a collection of cookie names, not a str")
+            object.__setattr__(self, "only", frozenset(self.only))
 
     def harden(self, value: str, *, is_secure: bool) -> str:
         """Return one ``Set-Cookie`` value with the missing attributes added.
@@ -229,8 +237,12 @@ class CookiePolicy:
         """Harden every ``Set-Cookie`` in a WSGI header list, in place."""
         for index, (name, value) in enumerate(headers):
             if name.lower() == "set-cookie":
-                if self.exempt and value.partition("=")[0].strip() in self.exempt:
-                    continue
+                if self.exempt or self.only is not None:
+                    cookie = value.partition("=")[0].strip()
+                    if cookie in self.exempt or (
+                        self.only is not None and cookie not in self.only
+                    ):
+                        continue
                 hardened = self.harden(value, is_secure=is_secure)
                 if hardened != value:
                     headers[index] = (name, hardened)

@@ -28,6 +28,9 @@ from flask import request as request_proxy
 from ._apply import CompiledPolicy
 from ._apply import HeaderList
 from .cookies import CookiePolicy
+from .https_redirect import HTTPSRedirect
+from .https_redirect import redirect_to_https
+from .https_redirect import REDIRECTED_KEY
 from .nonce import csp_nonce
 from .nonce import SEALED_KEY
 from .presets import Preset
@@ -56,16 +59,26 @@ class HeaderPolicy:
     """Declare response headers once for an app, its blueprints and views.
 
     :param app: the app to install on now; or call :meth:`init_app` later.
-    :param headers: the app layer: header name to value, see :func:`declare
-        <flask_header_policy.rules.declare>` for what a value may be. These
-        win over ``HEADER_POLICY_HEADERS`` from the app's config.
+    :param headers: the app layer: header name to value (a
+        :data:`~flask_header_policy.rules.Value`, a
+        :class:`~flask_header_policy.rules.Header`, or ``None`` to cancel).
+        These win over ``HEADER_POLICY_HEADERS`` from the app's config.
     :param preset: ``"strict"``, ``"basic"``, ``"api"``, ``"owasp"``, a
         :class:`~flask_header_policy.presets.Preset` or a plain mapping: the
         lowest layer, under the config and ``headers``.
     :param cookies: how to harden every ``Set-Cookie`` (add ``Secure`` on
         HTTPS, ``HttpOnly``, ``SameSite``); ``False`` turns off the preset's
         hardening; ``None`` defers to ``HEADER_POLICY_COOKIES`` and the preset.
+    :param https_redirect: redirect plain-HTTP requests to HTTPS: ``True``
+        for the defaults of :class:`~flask_header_policy.HTTPSRedirect`
+        (308, off under ``app.testing``/``app.debug`` and for loopback
+        hosts), an ``HTTPSRedirect``, or ``False``; ``None`` defers to
+        ``HEADER_POLICY_HTTPS_REDIRECT``.
     """
+
+    #: Install the redirect hook even without a redirect at ``init_app``
+    #: (a subclass that configures it later sets this).
+    _redirect_later: t.ClassVar[bool] = False
 
     def __init__(
         self,
@@ -74,10 +87,12 @@ class HeaderPolicy:
         headers: Headers | None = None,
         preset: str | Preset | Headers | None = None,
         cookies: CookiePolicy | None | t.Literal[False] = None,
+        https_redirect: HTTPSRedirect | bool | None = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
         self._preset = None if preset is None else resolve_preset(preset)
         self._cookies = cookies
+        self._https_redirect = _redirect_config(https_redirect, "https_redirect")
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
@@ -96,6 +111,7 @@ class HeaderPolicy:
         app.config.setdefault("HEADER_POLICY_PRESET", None)
         app.config.setdefault("HEADER_POLICY_HSTS_ONLY_SECURE", True)
         app.config.setdefault("HEADER_POLICY_COOKIES", None)
+        app.config.setdefault("HEADER_POLICY_HTTPS_REDIRECT", None)
         config_rules = declare(
             app.config["HEADER_POLICY_HEADERS"], layer="app (HEADER_POLICY_HEADERS)"
         )
@@ -114,16 +130,26 @@ class HeaderPolicy:
             cookies = _config_cookies(app.config["HEADER_POLICY_COOKIES"])
         if cookies is None and preset is not None:
             cookies = preset.cookies
+        redirect = self._https_redirect
+        if redirect is None:
+            key = "HEADER_POLICY_HTTPS_REDIRECT"
+            redirect = _redirect_config(app.config[key], key)
         state = _AppState(
             app,
             self,
-            _stack(preset_rules, config_rules, self._app_rules),
+            _stack(preset_rules, config_rules),
             cookies=cookies or None,
             hsts_only_secure=bool(app.config["HEADER_POLICY_HSTS_ONLY_SECURE"]),
         )
+        state.https_redirect = redirect or None
         self._states.add(state)
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
+        if state.https_redirect is not None or self._redirect_later:
+            # First of all before_request functions: a plain-HTTP request is
+            # redirected before a login check or the like can answer it.
+            hooks = app.before_request_funcs.setdefault(None, [])
+            hooks.insert(0, state.redirect_hook)
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
         if self._reports is not None:
             self._reports.init_app(app)
@@ -178,7 +204,7 @@ class HeaderPolicy:
 
     def _changed(self) -> None:
         for state in self._states:
-            state.cache.clear()
+            state.restack()
 
     # Violation reports (the reports package; needs the "reports" extra).
 
@@ -238,15 +264,20 @@ class HeaderPolicy:
                     layers.append(self._blueprint_rules[key])
         # Follow functools.wraps: @policy.headers may sit under another decorator.
         view = app.view_functions.get(endpoint)
-        wrapped: list[_Rules] = []
+        chain: list[cabc.Callable[..., t.Any]] = []
         while view is not None:
-            if view in self._view_rules:
-                wrapped.append(self._view_rules[view])
+            chain.append(view)
             view = getattr(view, "__wrapped__", None)
-        layers.extend(reversed(wrapped))  # an outer decorator wins over an inner one
+        for function in reversed(chain):  # an outer decorator wins over an inner one
+            layers.extend(self._function_layers(function))
         if endpoint in self._endpoint_rules:
             layers.append(self._endpoint_rules[endpoint])
         return layers
+
+    def _function_layers(self, view: cabc.Callable[..., t.Any]) -> list[_Rules]:
+        """The layers declared on one view function, lowest first."""
+        rules = self._view_rules.get(view)
+        return [] if rules is None else [rules]
 
 
 def _stack(*layers: _Rules) -> _Rules:
@@ -274,6 +305,21 @@ def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
     )
 
 
+def _redirect_config(
+    value: t.Any, where: str
+) -> HTTPSRedirect | t.Literal[False] | None:
+    if value is None or value is False or isinstance(value, HTTPSRedirect):
+        return value
+    if value is True:
+        return HTTPSRedirect()
+    if isinstance(value, cabc.Mapping):
+        return HTTPSRedirect(**value)
+    raise TypeError(
+        f"{where} must be None, a bool, a mapping of HTTPSRedirect options or an"
+        f" HTTPSRedirect, not {type(value).__name__}"
+    )
+
+
 def _state(app: Flask) -> _AppState:
     try:
         return t.cast(_AppState, app.extensions["header_policy"])
@@ -291,7 +337,7 @@ class _AppState:
         self,
         app: Flask,
         policy: HeaderPolicy,
-        app_rules: _Rules,
+        lower_rules: _Rules,
         *,
         cookies: CookiePolicy | None,
         hsts_only_secure: bool,
@@ -299,15 +345,40 @@ class _AppState:
         # The state lives in app.extensions: a strong reference would be a cycle.
         self.app = t.cast("cabc.Callable[[], Flask]", weakref.ref(app))
         self.policy = policy
-        self.app_rules = app_rules
+        #: The preset and config layers, under the policy's own app layer.
+        self.lower_rules = lower_rules
+        self.app_rules = _stack(lower_rules, policy._app_rules)
         self.cookies = cookies
         self.hsts_only_secure = hsts_only_secure
+        #: Where plain-HTTP requests are redirected; ``None``: they are not.
+        self.https_redirect: HTTPSRedirect | None = None
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
         #: Called with (endpoint, merged declarations) before they are
         #: compiled; may change them in place (the report collector adds its
         #: report-uri / report-to there).
         self.amenders: list[cabc.Callable[[str | None, _Rules], None]] = []
+
+    def restack(self) -> None:
+        """Take up changed declarations: the app layer again, every endpoint anew."""
+        self.app_rules = _stack(self.lower_rules, self.policy._app_rules)
+        self.cache.clear()
+
+    def redirect_hook(self) -> t.Any:
+        """The ``before_request`` function of :attr:`https_redirect`."""
+        config = self.https_redirect
+        # The HTTPS path is the common one: one proxy lookup, one dict lookup.
+        if config is None or request_proxy.environ.get("wsgi.url_scheme") in (
+            _SECURE_SCHEMES
+        ):
+            return None
+        return redirect_to_https(self.app(), config, self._redirect_error)
+
+    def _redirect_error(self, error: Exception) -> None:
+        app = self.app()
+        if app.testing or app.debug:
+            raise error
+        self._report(app, request_proxy.endpoint, "https_redirect", error)
 
     def compiled(self, app: Flask, endpoint: str | None) -> CompiledPolicy:
         compiled = self.cache.get(endpoint)
@@ -354,8 +425,13 @@ class _AppState:
                 request = _flask_request()
             rule = request.url_rule if request is not None else None
             # A rule of another Flask app mounted below this one is no route
-            # of this app: the app layer applies, as for unmatched URLs.
-            if rule is not None and rule.map is app.url_map:
+            # of this app: the app layer applies, as for unmatched URLs. So
+            # does a redirect to HTTPS: it is not the view's response.
+            if (
+                rule is not None
+                and rule.map is app.url_map
+                and not environ.get(REDIRECTED_KEY)
+            ):
                 endpoint = rule.endpoint
             compiled = self.cache.get(endpoint)
             if compiled is None:
@@ -410,6 +486,8 @@ class _AppState:
 _WHAT = {
     "internal": "policy not applied to this response",
     "configuration": "inconsistent declarations",
+    "https_redirect": "the https_redirect exempt() predicate raised; the request"
+    " was redirected",
 }
 
 

@@ -235,7 +235,8 @@ class StrictTransportSecurity:
 
     @classmethod
     def from_header(cls, value: str) -> t.Self:
-        """Read a value strictly: any problem :func:`parse_hsts` finds raises.
+        """Read a value strictly: any problem
+        :func:`~flask_header_policy.hsts.parse_hsts` finds raises.
 
         :raise InvalidHeaderError: listing every problem, or when ``preload``
             lacks what hstspreload.org requires.

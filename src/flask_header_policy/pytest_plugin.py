@@ -9,7 +9,7 @@ flask_header_policy.pytest_plugin`` loads it by hand)::
     def test_home(client):
         response = client.get("/")
         assert_headers(response, {"X-Frame-Options": "DENY", "Server": None})
-        assert_grade(response, "A")
+        assert_grade(response, "A")  # and the CSP blocks nothing in the page
 
     def test_every_route(header_audit):
         assert all(audit.grade == "A+" for audit in header_audit)
@@ -111,15 +111,24 @@ def _url_of(response: t.Any) -> str | None:
     return str(url) if url else None
 
 
-def assert_grade(response: t.Any, minimum: str, *, url: str | None = None) -> None:
-    """Assert that ``response`` grades at least ``minimum`` on the Observatory.
+def assert_grade(
+    response: t.Any,
+    minimum: str,
+    *,
+    url: str | None = None,
+    allow_breaks: bool = False,
+) -> None:
+    """Assert that ``response`` grades at least ``minimum`` on the Observatory,
+    and that its CSP blocks nothing its HTML body uses.
 
     :param minimum: ``"A+"`` to ``"F"``; ``"A"`` accepts ``"A+"`` and ``"A"``.
     :param url: where the response was served (``https://`` counts for HSTS);
         by default the URL of the response's request, else
         ``https://localhost/``.
-    :raise AssertionError: naming the grade, the tests that cost points with
-        their modifiers, and the top findings with their fixes.
+    :param allow_breaks: check the grade only, not what the CSP blocks.
+    :raise AssertionError: naming the grade (and the "breaks" verdict), what
+        the CSP blocks with the fixes, the tests that cost points with their
+        modifiers, and the top findings with their fixes.
     """
     __tracebackhide__ = True
     from .audit import grade_response
@@ -129,10 +138,26 @@ def assert_grade(response: t.Any, minimum: str, *, url: str | None = None) -> No
     url = url or _url_of(response) or "https://localhost/"
     fields = _fields(response)
     result = grade_response(fields, body=_body(response, fields), url=url)
-    if not below(result.grade, minimum):
+    low = below(result.grade, minimum)
+    breaks = result.breaks and not allow_breaks
+    if not low and not breaks:
         return
-    lines = [f"grade {result.grade} (score {result.score}) is below {minimum}"]
-    lines[0] += f" for {url}"
+    grade = f"grade {result.grade}{' breaks' if result.breaks else ''}"
+    if low:
+        lines = [f"{grade} (score {result.score}) is below {minimum} for {url}"]
+    else:
+        lines = [
+            f"{grade} (score {result.score}) for {url}: the CSP blocks"
+            f" {len(result.breaks)} item{'s' if len(result.breaks) > 1 else ''}"
+            " the page uses"
+        ]
+    if result.breaks:
+        lines.append("blocked by the CSP:")
+        for item in result.breaks[:10]:
+            lines.append(f"  line {item.line}: {item.directive} {item.element}")
+            lines.append(f"      fix: {item.fix}")
+        if len(result.breaks) > 10:
+            lines.append(f"  (+{len(result.breaks) - 10} more)")
     costly = costly_tests(result)
     if costly:
         lines.append("tests that cost points:")

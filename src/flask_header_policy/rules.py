@@ -41,7 +41,8 @@ class HeaderValue(t.Protocol):
 
 
 #: A value computed per request from ``(request, response)``; ``None`` omits it.
-DynamicValue = cabc.Callable[[t.Any, t.Any], "str | HeaderValue | None"]
+DynamicValue = cabc.Callable[[t.Any, t.Any], str | HeaderValue | None]
+#: A declared value: text, a number, a typed builder, or a :data:`DynamicValue`.
 Value = str | int | HeaderValue | DynamicValue
 
 

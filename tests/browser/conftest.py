@@ -109,6 +109,27 @@ def browser() -> cabc.Iterator[Browser]:
             chromium.close()
 
 
+@pytest.fixture
+def launch(browser: Browser) -> cabc.Iterator[cabc.Callable[[list[str]], Browser]]:
+    """``launch(flags)``: another Chromium with extra command-line flags (such
+    as ``--host-resolver-rules``), closed at teardown. Skips or fails as the
+    ``browser`` fixture does."""
+    launched: list[Browser] = []
+
+    def start(flags: list[str]) -> Browser:
+        chromium = browser.browser_type.launch(
+            executable_path=find_chromium(),
+            args=[*CHROMIUM_ARGS, *flags],
+            headless=True,
+        )
+        launched.append(chromium)
+        return chromium
+
+    yield start
+    for chromium in launched:
+        chromium.close()
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass

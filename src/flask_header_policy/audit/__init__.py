@@ -1,7 +1,8 @@
 """Audit a response: the MDN HTTP Observatory's grade, and findings (sans-IO).
 
 :func:`grade_response` scores one response's headers (and HTML body) with the
-Observatory's published rules and lists what to fix; :func:`compare_nonces`
+Observatory's published rules, lists what to fix and what the response's CSP
+blocks in its page (:class:`Blocked`); :func:`compare_nonces`
 checks two responses for a reused CSP nonce. Nothing here imports Flask.
 """
 
@@ -12,6 +13,7 @@ from ._scoring import grade_for_score as grade_for_score
 from ._scoring import passes as passes
 from ._scoring import SCORE_TABLE as SCORE_TABLE
 from ._scoring import TEST_NAMES as TEST_NAMES
+from ._types import Blocked as Blocked
 from ._types import Finding as Finding
 from ._types import GradeResult as GradeResult
 from ._types import Severity as Severity

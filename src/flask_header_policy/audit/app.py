@@ -16,9 +16,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.test import TestResponse
 
+from ..https_redirect import AUDIT_KEY
+from ..rules import Mode
 from . import compare_nonces
 from . import grade_response
+from ._types import TestResult
+from .results import classify_redirection
 from .results import has_nonce
+from .results import Hop
+from .results import MAX_REDIRECTS
+from .results import REDIRECT_CODES
 from .results import RouteAudit
 from .results import with_findings
 
@@ -101,6 +108,58 @@ def _fetch(
         response.close()
 
 
+def _csp_source(app: Flask, endpoint: str | None) -> str | None:
+    """The layer that declares the endpoint's CSP (``"preset:strict"``), if
+    the app has a header policy and it declares one."""
+    state = app.extensions.get("header_policy")
+    policy = getattr(state, "policy", None)
+    if policy is None:
+        return None
+    try:
+        declared = policy.effective(app, endpoint)
+    except Exception:  # noqa: BLE001 - a name in a fix is not worth a failure
+        return None
+    for entry in declared:
+        if entry.key == "content-security-policy" and entry.mode is not Mode.REMOVE:
+            return t.cast(str, entry.source)
+    return None
+
+
+def _redirection(client: t.Any, base_url: str, path: str) -> str:
+    """The Observatory's ``redirection`` result for ``path``, from ``http://``.
+
+    The ``http://`` URL is fetched and its redirects followed in process (the
+    app answers for every host), as production would serve them: the probe
+    carries :data:`~flask_header_policy.https_redirect.AUDIT_KEY`, so
+    ``app.testing``, ``app.debug`` and the loopback rule do not turn the
+    redirect off.
+    """
+    host = urllib.parse.urlsplit(base_url).hostname or "localhost"
+    url = f"http://{host}{path}"
+    hops: list[Hop] = []
+    while True:
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        response: TestResponse = client.get(
+            target,
+            base_url=f"{parts.scheme}://{parts.netloc}/",
+            environ_overrides={AUDIT_KEY: True},
+        )
+        response.close()
+        hops.append(Hop(url, response.status_code))
+        location = response.headers.get("Location")
+        if (
+            response.status_code not in REDIRECT_CODES
+            or not location
+            or len(hops) > MAX_REDIRECTS
+            or parts.scheme not in ("http", "https")
+        ):
+            return classify_redirection(hops)
+        url = urllib.parse.urljoin(url, location.strip())
+
+
 def audit_app(
     app: Flask,
     *,
@@ -118,6 +177,12 @@ def audit_app(
     graded; when its CSP has a nonce, the path is fetched a second time to
     catch a reused nonce (a ``csp-nonce-reused`` finding).
 
+    When the app redirects plain HTTP to HTTPS (``https_redirect``), each
+    path is also fetched once over ``http://`` and the redirect chain graded
+    as the Observatory's ``redirection`` test, the way the live audit does;
+    without a configured redirect that test is left out (a proxy in front
+    may redirect).
+
     A view that raises propagates its exception when the app propagates
     exceptions (``app.testing``), with a note naming the path.
 
@@ -127,6 +192,8 @@ def audit_app(
     targets = _targets(app, paths)
     client = app.test_client(use_cookies=False)
     base_url = _base_url(app)
+    state = app.extensions.get("header_policy")
+    redirects = getattr(state, "https_redirect", None) is not None
     audits: list[RouteAudit] = []
     for index, (path, endpoint) in enumerate(targets):
         if on_progress is not None:
@@ -135,11 +202,15 @@ def audit_app(
             status, headers, body = _fetch(client, base_url, path)
             # Only a nonce in the first response's CSP can be reused.
             again = _fetch(client, base_url, path)[1] if has_nonce(headers) else []
+            redirection = _redirection(client, base_url, path) if redirects else None
         except Exception as exc:
             exc.add_note(f"while auditing {path} (flask-header-policy audit)")
             raise
         url = base_url.rstrip("/") + path
-        result = grade_response(headers, body=body, url=url)
+        source = _csp_source(app, endpoint)
+        result = grade_response(headers, body=body, url=url, csp_source=source)
+        if redirection is not None:
+            result = result.with_tests(TestResult.make("redirection", redirection))
         reused = compare_nonces(headers, again) if again else None
         result = with_findings(result, [reused] if reused else [])
         audits.append(RouteAudit(path, endpoint, status, result, headers, url))

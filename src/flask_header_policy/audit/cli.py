@@ -7,6 +7,7 @@ the current app in process.
 
 from __future__ import annotations
 
+import collections
 import collections.abc as cabc
 import contextlib
 import sys
@@ -64,6 +65,14 @@ def audit_options(f: F) -> F:
             metavar="GRADE",
             help="Exit with status 1 if any route grades below GRADE"
             " (A+ > A > A- > B+ > ... > F).",
+        ),
+        click.option(
+            "--fail-on-breaks/--allow-breaks",
+            "fail_on_breaks",
+            default=None,
+            help="Exit with status 1 if the CSP of any page blocks something the"
+            " page uses (its verdict is 'breaks'). On by default with"
+            " --min-grade; --allow-breaks checks the grade only.",
         ),
         click.option(
             "--timeout",
@@ -149,11 +158,15 @@ def emit(
     as_json: bool = False,
     html_file: str | None = None,
     min_grade: str | None = None,
+    fail_on_breaks: bool | None = None,
 ) -> None:
     """Print ``audits`` (table or JSON), write the HTML report, check the grade.
 
+    :param fail_on_breaks: fail when a page's CSP blocks something in it;
+        ``None``: only when ``min_grade`` is given.
     :raise click.exceptions.Exit: with status 1 when a route grades below
-        ``min_grade``; the failing routes are listed on stderr.
+        ``min_grade`` or (see ``fail_on_breaks``) breaks; the failing routes
+        are listed on stderr.
     """
     from .report import failing
     from .report import print_table
@@ -172,16 +185,28 @@ def emit(
             message = f"cannot write {html_file}: {exc.strerror}"
             raise click.ClickException(message) from None
         click.echo(f"wrote {html_file}", err=True)
-    if min_grade is not None:
-        minimum = min_grade
-        failed = failing(audits, minimum)
-        if failed:
-            click.echo(f"{len(failed)} of {len(audits)} below {minimum}:", err=True)
-            for audit in failed:
-                click.echo(
-                    f"  {audit.grade:<2} {audit.score:>4}  {audit.path}", err=True
-                )
-            raise click.exceptions.Exit(1)
+    breaks = min_grade is not None if fail_on_breaks is None else fail_on_breaks
+    low = failing(audits, min_grade) if min_grade is not None else []
+    broken = [audit for audit in audits if audit.breaks] if breaks else []
+    if low:
+        click.echo(f"{len(low)} of {len(audits)} below {min_grade}:", err=True)
+        for audit in low:
+            click.echo(f"  {audit.grade:<2} {audit.score:>4}  {audit.path}", err=True)
+    if broken:
+        click.echo(
+            f"{len(broken)} of {len(audits)} break (the CSP blocks what the page"
+            " uses; --allow-breaks to accept):",
+            err=True,
+        )
+        for audit in broken:
+            counts = collections.Counter(item.directive for item in audit.breaks)
+            blocked = ", ".join(f"{d} x{n}" for d, n in counts.most_common())
+            click.echo(
+                f"  {audit.grade:<2} {audit.score:>4}  {audit.path}  {blocked}",
+                err=True,
+            )
+    if low or broken:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("header-policy-audit")
@@ -193,6 +218,7 @@ def audit_command(
     as_json: bool,
     html_file: str | None,
     min_grade: str | None,
+    fail_on_breaks: bool | None,
     timeout: float,
 ) -> None:
     """Grade URL's response headers on the MDN HTTP Observatory's rules.
@@ -202,7 +228,14 @@ def audit_command(
     probed too, for the redirection test.
     """
     audits = run_live(url, paths, timeout)
-    emit(audits, title=url, as_json=as_json, html_file=html_file, min_grade=min_grade)
+    emit(
+        audits,
+        title=url,
+        as_json=as_json,
+        html_file=html_file,
+        min_grade=min_grade,
+        fail_on_breaks=fail_on_breaks,
+    )
 
 
 def main(argv: cabc.Sequence[str] | None = None) -> None:

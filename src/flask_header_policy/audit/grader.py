@@ -42,6 +42,7 @@ from ..framing import parse_x_frame_options
 from ..hsts import parse_hsts
 from ..referrer import parse_referrer_policy
 from ..referrer import ReferrerPolicy
+from ._breaks import predict
 from ._csp_grade import grade_csp
 from ._fields import collect
 from ._fields import decode_body
@@ -49,6 +50,7 @@ from ._fields import Fields
 from ._html import HtmlFacts
 from ._html import scan_html
 from ._types import GradeResult
+from ._types import SEVERITIES
 from ._types import TestResult
 from .findings import collect_findings
 
@@ -284,19 +286,24 @@ def grade_response(
     url: str = "https://localhost/",
     origin: str | None = None,
     hsts_preloaded: bool = False,
+    csp_source: str | None = None,
 ) -> GradeResult:
     """Grade one response on the MDN HTTP Observatory's rules; never raises.
 
     :param headers: the response's ``(name, value)`` header fields, repeated
         fields kept (a mapping or Werkzeug ``Headers`` also works).
     :param body: the response body; HTML is scanned for ``<meta>`` CSP and
-        referrer policies and for ``<script src>``.
+        referrer policies, for ``<script src>``, and for everything the CSP
+        governs: what it blocks is in the result's ``breaks``.
     :param url: the URL the response was fetched from (scheme and origin
         matter).
     :param origin: the ``Origin`` request header sent, if any (CORS test).
     :param hsts_preloaded: whether the host is on the HSTS preload list.
-    :return: the score, the grade, one :class:`TestResult` per test and the
-        :class:`Finding` list.
+    :param csp_source: the layer that declared the CSP (``"preset:strict"``,
+        ``"blueprint:admin"``), named in the fixes of blocked resources.
+    :return: the score, the grade, one :class:`TestResult` per test, the
+        :class:`Finding` list, and the :class:`Blocked` resources (``breaks``:
+        enforced; ``reports``: report-only).
     """
     fields = collect(headers)
     try:
@@ -334,4 +341,15 @@ def grade_response(
         TestResult.make("cross-origin-resource-policy", _corp(fields)),
     ]
     findings = collect_findings(fields, html, https=https, origin=origin)
-    return GradeResult.from_tests(tests, findings)
+    breaks, reports, predicted = predict(
+        html.page,
+        fields.all("Content-Security-Policy"),
+        fields.all("Content-Security-Policy-Report-Only"),
+        url if isinstance(url, str) else "https://localhost/",
+        csp_source if isinstance(csp_source, str) else None,
+    )
+    # What breaks the page leads: sorted by severity, blocked items first.
+    findings = sorted(
+        [*predicted, *findings], key=lambda f: SEVERITIES.index(f.severity)
+    )
+    return GradeResult.from_tests(tests, findings, breaks, reports)

@@ -25,7 +25,6 @@ bodies without a Content-Type) are read.
 
 from __future__ import annotations
 
-import collections.abc as cabc
 import dataclasses
 import socket
 import ssl
@@ -39,8 +38,11 @@ from . import grade_response
 from ._types import Finding
 from ._types import TestResult
 from .results import AuditError
+from .results import classify_redirection
 from .results import has_nonce
 from .results import Hop
+from .results import MAX_REDIRECTS
+from .results import REDIRECT_CODES as _REDIRECT_CODES
 from .results import RouteAudit
 from .results import with_findings
 
@@ -52,9 +54,6 @@ __all__ = [
     "http_variant",
 ]
 
-#: Redirects followed before giving up, as the Observatory does.
-MAX_REDIRECTS = 10
-_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _HTML = ("text/html", "application/xhtml+xml", "")
 _HEADERS = {
     "User-Agent": "flask-header-policy-audit",
@@ -68,26 +67,6 @@ class _Fetched:
     headers: list[tuple[str, str]]
     body: bytes | None = None
     truncated: str | None = None  # why the body read stopped early
-
-
-def classify_redirection(route: cabc.Sequence[Hop]) -> str:
-    """The Observatory's ``redirection`` result for the chain from ``http://``.
-
-    :param route: every response of the chain, the final one included;
-        empty when nothing answered over HTTP.
-    """
-    if not route:
-        return "redirection-not-needed-no-http"
-    urls = [urllib.parse.urlsplit(hop.url) for hop in route]
-    if len(urls) == 1:
-        return "redirection-missing"
-    if urls[-1].scheme != "https":
-        return "redirection-not-to-https"
-    if urls[1].scheme == "http":
-        return "redirection-not-to-https-on-initial-redirection"
-    if urls[0].scheme == "http" and urls[0].hostname != urls[1].hostname:
-        return "redirection-off-host-from-http"
-    return "redirection-to-https"
 
 
 def _error(url: str, exc: Exception, timeout: float) -> AuditError:

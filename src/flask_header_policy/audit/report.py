@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ._types import Blocked
 from .results import below
 from .results import grade_rank
 from .results import GRADES
@@ -23,6 +24,7 @@ from .results import RouteAudit
 
 __all__ = [
     "failing",
+    "grade_cell",
     "grade_colour",
     "print_table",
     "render_html",
@@ -30,6 +32,8 @@ __all__ = [
     "to_data",
 ]
 
+#: Blocked items listed per page in the terminal and the HTML report (all in JSON).
+MAX_LISTED = 100
 #: Shown for the 404 page, which no endpoint serves.
 NO_ENDPOINT = "(no route: 404)"
 _TOP_FINDINGS = 3
@@ -73,6 +77,7 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
             "status": audit.status,
             "grade": audit.grade,
             "score": audit.score,
+            "verdict": audit.verdict,
             "tests": [
                 {
                     "name": test.name,
@@ -90,6 +95,8 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
                 }
                 for finding in audit.result.findings
             ],
+            "blocked": [_blocked_data(item) for item in audit.result.breaks],
+            "reports": [_blocked_data(item) for item in audit.result.reports],
             "headers": [[name, value] for name, value in audit.headers],
             "redirects": [
                 {"url": hop.url, "status": hop.status} for hop in audit.redirects
@@ -99,14 +106,48 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
     ]
 
 
+def _blocked_data(item: Blocked) -> dict[str, t.Any]:
+    return {
+        "directive": item.directive,
+        "kind": item.kind,
+        "element": item.element,
+        "line": item.line,
+        "url": item.url,
+        "sample": item.sample,
+        "when": item.when,
+        "policy": item.policy,
+        "fix": item.fix,
+    }
+
+
 def render_json(audits: cabc.Iterable[RouteAudit]) -> str:
     """``audits`` as an indented JSON list (see :func:`to_data`)."""
     return json.dumps(to_data(audits), indent=2)
 
 
-def failing(audits: cabc.Iterable[RouteAudit], minimum: str) -> list[RouteAudit]:
-    """The audits that grade below ``minimum`` (``"A"`` fails ``"A-"``)."""
-    return [audit for audit in audits if below(audit.grade, minimum)]
+def failing(
+    audits: cabc.Iterable[RouteAudit], minimum: str | None, *, breaks: bool = False
+) -> list[RouteAudit]:
+    """The audits that grade below ``minimum`` (``"A"`` fails ``"A-"``).
+
+    :param minimum: the lowest passing grade; ``None``: any grade passes.
+    :param breaks: also fail the pages whose CSP blocks something.
+    """
+    return [
+        audit
+        for audit in audits
+        if (minimum is not None and below(audit.grade, minimum))
+        or (breaks and audit.breaks)
+    ]
+
+
+def grade_cell(audit: RouteAudit) -> Text:
+    """The grade, and the "breaks" verdict next to it when the CSP blocks
+    something in the page."""
+    cell = Text(audit.grade, style=_rich_style(audit.grade))
+    if audit.breaks:
+        cell.append(" breaks", style="bold red")
+    return cell
 
 
 def terminal(out: t.TextIO) -> Console:
@@ -146,7 +187,7 @@ def print_table(
             audit.path,
             _endpoint(audit),
             str(audit.status),
-            Text(audit.grade, style=_rich_style(audit.grade)),
+            grade_cell(audit),
             str(audit.score),
             "\n".join(lines) or "-",
         ]
@@ -165,7 +206,7 @@ def _print_details(console: Console, audit: RouteAudit) -> None:
         Text.assemble(
             (audit.url, "bold"),
             f"  {audit.status}  grade ",
-            (audit.grade, _rich_style(audit.grade)),
+            grade_cell(audit),
             f"  score {audit.score}",
         )
     )
@@ -194,6 +235,26 @@ def _print_details(console: Console, audit: RouteAudit) -> None:
             ),
             soft_wrap=True,
         )
+    for title, items in (
+        ("Blocked by the CSP", audit.result.breaks),
+        ("Reported by the report-only CSP", audit.result.reports),
+    ):
+        if items:
+            console.print(Text(f"{title} ({len(items)})", style="bold"))
+            console.print(_blocked_table(items))
+            if len(items) > MAX_LISTED:
+                console.print(f"(+{len(items) - MAX_LISTED} more: --json lists all)")
+
+
+def _blocked_table(items: cabc.Sequence[Blocked]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
+    for column in ("Line", "Directive", "Element", "When", "Fix"):
+        table.add_column(column, overflow="fold")
+    for item in items[:MAX_LISTED]:
+        # Text, not markup: the element and the fix quote the page.
+        cells = (str(item.line), item.directive, item.element, item.when, item.fix)
+        table.add_row(*map(Text, cells))
+    return table
 
 
 def render_html(audits: cabc.Sequence[RouteAudit], *, title: str) -> str:
@@ -208,12 +269,15 @@ def render_html(audits: cabc.Sequence[RouteAudit], *, title: str) -> str:
     template = env.from_string(source)
     worst = max(audits, key=lambda a: grade_rank(a.grade), default=None)
     counts = {g: sum(a.grade == g for a in audits) for g in GRADES}
+    broken = sum(bool(a.breaks) for a in audits)
     return template.render(
         title=title,
         generated=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         audits=audits,
         worst=worst,
         counts={g: n for g, n in counts.items() if n},
+        broken=broken,
+        max_listed=MAX_LISTED,
         colour=grade_colour,
         endpoint=_endpoint,
     )

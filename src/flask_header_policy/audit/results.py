@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import urllib.parse
 
+from ._types import Blocked
 from ._types import Finding
 from ._types import GradeResult
 from ._types import SEVERITIES
 
 __all__ = [
     "GRADES",
+    "MAX_REDIRECTS",
+    "REDIRECT_CODES",
     "AuditError",
     "Hop",
     "RouteAudit",
     "below",
+    "classify_redirection",
     "costly_tests",
     "grade_rank",
     "has_nonce",
@@ -29,6 +34,11 @@ __all__ = [
 GRADES: tuple[str, ...] = (
     "A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F",
 )  # fmt: skip
+
+#: Redirects followed before giving up, as the Observatory does.
+MAX_REDIRECTS = 10
+#: The status codes of a redirect the audits follow.
+REDIRECT_CODES: frozenset[int] = frozenset({301, 302, 303, 307, 308})
 
 
 class AuditError(Exception):
@@ -93,6 +103,16 @@ class RouteAudit:
         """The Observatory score (may exceed 100)."""
         return self.result.score
 
+    @property
+    def breaks(self) -> tuple[Blocked, ...]:
+        """What the enforced CSP blocks in the page (empty: nothing)."""
+        return self.result.breaks
+
+    @property
+    def verdict(self) -> str:
+        """``"breaks"`` when the CSP blocks something in the page, else ``"ok"``."""
+        return self.result.verdict
+
 
 def grade_rank(grade: str) -> int:
     """Position of ``grade`` in :data:`GRADES` (0 is ``A+``, the best).
@@ -142,3 +162,23 @@ def with_findings(result: GradeResult, extra: cabc.Iterable[Finding]) -> GradeRe
         (*result.findings, *extra), key=lambda f: SEVERITIES.index(f.severity)
     )
     return dataclasses.replace(result, findings=tuple(findings))
+
+
+def classify_redirection(route: cabc.Sequence[Hop]) -> str:
+    """The Observatory's ``redirection`` result for the chain from ``http://``.
+
+    :param route: every response of the chain, the final one included;
+        empty when nothing answered over HTTP.
+    """
+    if not route:
+        return "redirection-not-needed-no-http"
+    urls = [urllib.parse.urlsplit(hop.url) for hop in route]
+    if len(urls) == 1:
+        return "redirection-missing"
+    if urls[-1].scheme != "https":
+        return "redirection-not-to-https"
+    if urls[1].scheme == "http":
+        return "redirection-not-to-https-on-initial-redirection"
+    if urls[0].scheme == "http" and urls[0].hostname != urls[1].hostname:
+        return "redirection-off-host-from-http"
+    return "redirection-to-https"

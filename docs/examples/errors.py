@@ -1,0 +1,26 @@
+"""Mistakes a declaration cannot make: each raises when declared."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Flask
+
+from flask_header_policy import ContentSecurityPolicy
+from flask_header_policy import HeaderPolicy
+from flask_header_policy import InvalidHeaderError
+
+app = Flask(__name__)
+policy = HeaderPolicy(app)
+api = Blueprint("api", __name__)
+
+mistakes = [
+    lambda: policy.add_blueprint_headers(api, {"X-Custom": "line\r\nSet-Cookie: x"}),
+    lambda: policy.add_view_headers("index", {"Content-Type": "text/plain"}),
+    lambda: HeaderPolicy(headers={"X Frame Options": "DENY"}),
+    lambda: ContentSecurityPolicy(script_src=["self"]),
+]
+for mistake in mistakes:
+    try:
+        mistake()
+    except InvalidHeaderError as error:
+        print(error)

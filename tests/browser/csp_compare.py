@@ -1,0 +1,212 @@
+"""Compare what the audit predicts a page's CSP blocks with what Chromium blocks.
+
+Reusable on any app served to the browser::
+
+    from csp_compare import compare, install
+
+    install(context)                  # before the first page of the context
+    outcome = compare(page, base_url + "/")
+    assert outcome.equal, outcome.explain()
+
+:func:`compare` loads the page, grades the very response Chromium received
+(headers and body, so the nonce is the one the browser saw) with
+:func:`~flask_header_policy.audit.grade_response`, collects the
+``securitypolicyviolation`` events Chromium fires while the page loads, then
+clicks every ``javascript:`` link and submits every form (each form-action
+check), and counts both sides per disposition and effective directive.
+Navigations those actions start get a 204 answer, so the page stays.
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc as cabc
+import dataclasses
+import time
+import typing as t
+
+from flask_header_policy.audit import grade_response
+from flask_header_policy.audit import GradeResult
+
+if t.TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import Page
+    from playwright.sync_api import Route
+
+#: Collects every violation of the page into ``window.__cspViolations``;
+#: an init script is not subject to the page's CSP and runs first.
+INIT_SCRIPT = """
+(() => {
+  const seen = [];
+  Object.defineProperty(window, "__cspViolations", {value: seen});
+  document.addEventListener("securitypolicyviolation", (e) => seen.push({
+    directive: e.effectiveDirective, disposition: e.disposition,
+    blocked: e.blockedURI, line: e.lineNumber, sample: e.sample,
+  }));
+})();
+"""
+
+#: Lists, as closures in ``window.__cspActions``, a click on every
+#: javascript: link and a submission of every form (and of every submit
+#: button with its own formaction). They run one at a time: a navigation
+#: started in the same task as another replaces it before CSP checks it.
+ACTIONS = """
+() => {
+  const isJs = (url) => /^[\\u0000-\\u0020]*javascript:/i.test(url || "");
+  const actions = [];
+  for (const link of document.querySelectorAll("a[href], area[href]")) {
+    if (isJs(link.getAttribute("href"))) actions.push(() => link.click());
+  }
+  for (const form of document.querySelectorAll("form")) {
+    if ((form.getAttribute("method") || "").trim().toLowerCase() === "dialog") continue;
+    form.noValidate = true;
+    actions.push(() => form.submit());
+    const submitters = form.querySelectorAll("button[formaction], input[formaction]");
+    for (const button of submitters) {
+      const type = (button.getAttribute("type") || "submit").toLowerCase();
+      if (type === "submit" || type === "image") {
+        actions.push(() => form.requestSubmit(button));
+      }
+    }
+  }
+  Object.defineProperty(window, "__cspActions", {value: actions});
+  return actions.length;
+}
+"""
+
+Key = tuple[str, str]  # (disposition, effective directive)
+
+
+@dataclasses.dataclass
+class Comparison:
+    """The audit's prediction next to Chromium's violations, for one page.
+
+    :param url: the page.
+    :param result: the audit's result for the response Chromium received.
+    :param predicted: predicted violations per (disposition, directive).
+    :param observed: Chromium's violations per (disposition, directive).
+    :param events: Chromium's violation events, as collected.
+    """
+
+    url: str
+    result: GradeResult
+    predicted: collections.Counter[Key]
+    observed: collections.Counter[Key]
+    events: list[dict[str, t.Any]]
+
+    @property
+    def equal(self) -> bool:
+        """Whether the counts agree for every disposition and directive."""
+        return self.predicted == self.observed
+
+    def rows(self) -> list[tuple[str, str, int, int]]:
+        """``(disposition, directive, predicted, observed)``, sorted."""
+        keys = sorted(set(self.predicted) | set(self.observed))
+        return [(d, n, self.predicted[d, n], self.observed[d, n]) for d, n in keys]
+
+    def explain(self) -> str:
+        """A table of both counts, then the detail of each side."""
+        lines = [f"{self.url}: predicted vs observed per directive"]
+        for disposition, directive, want, got in self.rows():
+            mark = "" if want == got else "   <-- differs"
+            lines.append(f"  {disposition:<8} {directive:<16} {want:>3} {got:>3}{mark}")
+        lines.append("predicted:")
+        for item in (*self.result.breaks, *self.result.reports):
+            lines.append(
+                f"  {item.disposition} {item.directive} line {item.line}"
+                f" {item.when}: {item.element}"
+            )
+        lines.append("observed:")
+        for event in self.events:
+            lines.append(
+                f"  {event['disposition']} {event['directive']} line"
+                f" {event['line']}: {event['blocked']} {event['sample']!r}"
+            )
+        return "\n".join(lines)
+
+
+def install(context: BrowserContext) -> None:
+    """Collect CSP violations in every page of ``context`` (call it first)."""
+    context.add_init_script(INIT_SCRIPT)
+
+
+def _settle(page: Page, quiet: float, limit: float) -> None:
+    """Wait until no violation has arrived for ``quiet`` seconds."""
+    deadline = time.monotonic() + limit
+    count, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = page.evaluate("window.__cspViolations.length")
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        page.wait_for_timeout(50)
+
+
+def compare(
+    page: Page,
+    url: str,
+    *,
+    actions: bool = True,
+    quiet: float = 0.4,
+    ignore: cabc.Collection[str] = (),
+) -> Comparison:
+    """Load ``url`` in ``page`` and compare the prediction with Chromium.
+
+    :param actions: also click ``javascript:`` links and submit forms, and
+        count what the audit predicts for them (``when`` ``"click"`` and
+        ``"submit"``); otherwise only what happens while the page loads.
+    :param quiet: seconds without a new violation before counting.
+    :param ignore: effective directives left out of both counts. The audit
+        reads the HTML only: images and fonts that stylesheets load
+        (Bootstrap's ``data:`` SVG icons, ``@font-face``) and what scripts
+        add are not predicted, so a page with such stylesheets needs
+        ``ignore=("img-src", "font-src")`` (and loses those checks).
+    """
+    loaded = False
+
+    def stay(route: Route) -> None:
+        # After the load, a form would navigate away: a 204 answer is never
+        # shown, so the page stays (an aborted one shows an error page).
+        request = route.request
+        if (
+            loaded
+            and request.is_navigation_request()
+            and request.frame == page.main_frame
+        ):
+            route.fulfill(status=204)
+        else:
+            route.continue_()
+
+    page.route("**/*", stay)
+    try:
+        response = page.goto(url, wait_until="load")
+        assert response is not None, f"no response for {url}"
+        loaded = True
+        fields = [(h["name"], h["value"]) for h in response.headers_array()]
+        result = grade_response(fields, body=response.body(), url=response.url)
+        _settle(page, quiet, 5.0)
+        whens = {"load"}
+        if actions:
+            for index in range(page.evaluate(ACTIONS)):
+                page.evaluate("(i) => window.__cspActions[i]()", index)
+                _settle(page, 0.15, 2.0)
+            whens |= {"click", "submit"}
+        events: list[dict[str, t.Any]] = page.evaluate("[...window.__cspViolations]")
+    finally:
+        page.unroute("**/*", stay)
+    items = [i for i in (*result.breaks, *result.reports) if i.directive not in ignore]
+    predicted = collections.Counter(
+        (item.disposition, item.directive) for item in items if item.when in whens
+    )
+    # Chromium's favicon loader checks a <link rel=icon> a second time,
+    # without a line number: the page still loads it once.
+    icons = {item.url for item in items if item.element.startswith("<link")}
+    kept = [
+        e for e in events
+        if e["directive"] not in ignore
+        and not (e["line"] == 0 and e["directive"] == "img-src"
+                 and e["blocked"] in icons)
+    ]  # fmt: skip
+    observed = collections.Counter((e["disposition"], e["directive"]) for e in kept)
+    return Comparison(response.url, result, predicted, observed, kept)
