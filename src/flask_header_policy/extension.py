@@ -35,6 +35,8 @@ from .nonce import csp_nonce
 from .nonce import SEALED_KEY
 from .presets import Preset
 from .presets import resolve_preset
+from .reports.collector import CollectorOptions
+from .reports.collector import ReportCollector
 from .rules import declare
 from .rules import Declared
 from .rules import Header
@@ -44,9 +46,6 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
-
-    from .reports.collector import CollectorOptions
-    from .reports.collector import ReportCollector
 
 Headers = cabc.Mapping[str, Value | Header | None]
 HSTS = "strict-transport-security"
@@ -218,8 +217,8 @@ class HeaderPolicy:
         ``Reporting-Endpoints`` over HTTPS) unless a CSP names its own, and
         keeps the reports in SQLite in the instance folder or the database
         of ``HEADER_POLICY_REPORTS_DATABASE``. Each option overrides its
-        ``HEADER_POLICY_REPORTS_*`` config key; see the README, "Violation
-        reports".
+        config key (``url`` overrides ``HEADER_POLICY_REPORTS_URL``, and so
+        on); see :doc:`/reports`.
 
         :param app: install on this app now (the policy must be installed
             on it); without it, on every app the policy is or will be
@@ -228,7 +227,7 @@ class HeaderPolicy:
             'flask-header-policy[reports]'``).
         """
         try:
-            from .reports.collector import ReportCollector
+            import sqlalchemy  # noqa: F401
         except ModuleNotFoundError as error:  # SQLAlchemy is an extra
             raise ImportError(
                 f"collecting reports needs {error.name}: pip install"

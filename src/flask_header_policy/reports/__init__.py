@@ -10,8 +10,8 @@ policy at the collector, :mod:`.store` and :mod:`.writer` keep them (SQLAlchemy
 Core, the ``reports`` extra), :mod:`.suggest` turns them into changes of the
 declarations, :mod:`.cli` and :mod:`.dashboard` show them.
 
-Importing this package does not import SQLAlchemy: :class:`ReportCollector`
-and :class:`ReportStore` are loaded on first use.
+Importing this package does not import SQLAlchemy: :class:`ReportStore` is
+loaded on first use, and the collector imports it when it is installed.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from .collect import RawReport as RawReport
 from .collect import read_reports as read_reports
 from .collect import Report as Report
 from .collect import ReportError as ReportError
+from .collector import ReportCollector as ReportCollector
 
 if t.TYPE_CHECKING:
-    from .collector import ReportCollector as ReportCollector
     from .store import ReportStore as ReportStore
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "read_reports",
 ]
 
-_LAZY = {"ReportCollector": ".collector", "ReportStore": ".store"}
+_LAZY = {"ReportStore": ".store"}
 
 
 def __getattr__(name: str) -> t.Any:

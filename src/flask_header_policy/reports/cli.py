@@ -68,11 +68,13 @@ def _since_option(
 def _collector() -> _AppCollector:
     app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
     try:
-        from .collector import collector_of
+        import sqlalchemy  # noqa: F401
     except ModuleNotFoundError as error:
         raise click.ClickException(
             f"reports need {error.name}: pip install 'flask-header-policy[reports]'"
         ) from None
+    from .collector import collector_of
+
     try:
         collector = collector_of(app)
     except LookupError as error:

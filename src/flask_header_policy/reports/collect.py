@@ -448,8 +448,11 @@ class Report:
         show`` names it; ``None`` when the app declares no such header.
     :param header: the header of the violated policy
         (``Content-Security-Policy-Report-Only``…).
-    :param blocked: :func:`blocked_source` of the blocked URL.
-    :param browser: :func:`browser_family` of the user agent.
+    :param blocked: the blocked URL as one comparable value: its origin
+        (``https://cdn.example:8443``), its scheme (``data``), or the
+        keyword browsers send (``inline``, ``eval``…).
+    :param browser: the user agent's family: ``Chrome``, ``Edge``,
+        ``Opera``, ``Firefox``, ``Safari`` or ``Other``.
     """
 
     type: str

@@ -1,5 +1,8 @@
 """The collector: the endpoint browsers POST reports to, and its wiring.
 
+This module imports no SQLAlchemy (the store is imported when a collector
+is installed), so that the extension can import it.
+
 ``policy.collect_reports(app)`` (:meth:`HeaderPolicy.collect_reports
 <flask_header_policy.HeaderPolicy.collect_reports>`) makes a
 :class:`ReportCollector` and installs it: a POST route, the ``report-uri`` /
@@ -49,7 +52,6 @@ from .collect import scheme_of
 from .limits import Counters
 from .limits import FingerprintBudget
 from .limits import TokenBuckets
-from .store import ReportStore
 from .wiring import CSP_HEADERS
 from .wiring import policy_key
 from .wiring import policy_keys
@@ -63,6 +65,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
     from ..extension import HeaderPolicy
+    from .store import ReportStore
 
 __all__ = ["CollectorOptions", "ReportCollector", "receive_reports"]
 
@@ -82,8 +85,9 @@ _HEADERS = {
 
 
 class CollectorOptions(t.TypedDict, total=False):
-    """The keyword arguments of :meth:`HeaderPolicy.collect_reports`; each
-    overrides the config key ``HEADER_POLICY_REPORTS_<NAME>``."""
+    """The keyword arguments of ``HeaderPolicy.collect_reports``; each
+    overrides its config key (``url`` the key ``HEADER_POLICY_REPORTS_URL``,
+    and so on)."""
 
     url: str
     group: str
@@ -104,25 +108,34 @@ class CollectorOptions(t.TypedDict, total=False):
     client_key: cabc.Callable[[Request], str]
 
 
-#: Config key suffix -> default. Every key is documented in the README.
+#: Each config key and its default; the option of the same name in lower
+#: case, without the prefix, overrides it. Every key is documented in the
+#: README and in docs/configuration.rst.
 DEFAULTS: dict[str, t.Any] = {
-    "URL": "/__csp-reports",
-    "GROUP": "header-policy",
-    "DATABASE": None,
-    "ENGINE_OPTIONS": {},
-    "WIRE": True,
-    "RATE": 5.0,
-    "BURST": 100,
-    "MAX_CLIENTS": 10_000,
-    "SAMPLE": 1.0,
-    "MAX_NEW_FINGERPRINTS": 1000,
-    "QUEUE_SIZE": 10_000,
-    "HOSTS": None,
-    "DASHBOARD": None,
-    "DASHBOARD_URL": None,
-    "ENFORCE_DAYS": 14,
-    "ENFORCE_REPORTS": 100,
+    "HEADER_POLICY_REPORTS_URL": "/__csp-reports",
+    "HEADER_POLICY_REPORTS_GROUP": "header-policy",
+    "HEADER_POLICY_REPORTS_DATABASE": None,
+    "HEADER_POLICY_REPORTS_ENGINE_OPTIONS": {},
+    "HEADER_POLICY_REPORTS_WIRE": True,
+    "HEADER_POLICY_REPORTS_RATE": 5.0,
+    "HEADER_POLICY_REPORTS_BURST": 100,
+    "HEADER_POLICY_REPORTS_MAX_CLIENTS": 10_000,
+    "HEADER_POLICY_REPORTS_SAMPLE": 1.0,
+    "HEADER_POLICY_REPORTS_MAX_NEW_FINGERPRINTS": 1000,
+    "HEADER_POLICY_REPORTS_QUEUE_SIZE": 10_000,
+    "HEADER_POLICY_REPORTS_HOSTS": None,
+    "HEADER_POLICY_REPORTS_DASHBOARD": None,
+    "HEADER_POLICY_REPORTS_DASHBOARD_URL": None,
+    "HEADER_POLICY_REPORTS_ENFORCE_DAYS": 14,
+    "HEADER_POLICY_REPORTS_ENFORCE_REPORTS": 100,
 }
+
+
+def _option(key: str) -> str:
+    # "HEADER_POLICY_REPORTS_MAX_CLIENTS" -> "max_clients"
+    return key.split("_", 3)[3].lower()
+
+
 SQLITE_FILE = "header-policy-reports.sqlite3"
 
 
@@ -152,14 +165,11 @@ class _Options:
 
 
 def _resolve(app: Flask, given: CollectorOptions) -> _Options:
-    for suffix, default in DEFAULTS.items():
-        app.config.setdefault(f"HEADER_POLICY_REPORTS_{suffix}", default)
+    for key, default in DEFAULTS.items():
+        app.config.setdefault(key, default)
     config = app.config
     values: dict[str, t.Any] = {
-        suffix.lower(): given.get(
-            suffix.lower(), config[f"HEADER_POLICY_REPORTS_{suffix}"]
-        )
-        for suffix in DEFAULTS
+        _option(key): given.get(_option(key), config[key]) for key in DEFAULTS
     }
     url = values["url"]
     group = values["group"]
@@ -346,6 +356,9 @@ class _AppCollector:
     """What one app's collector keeps: options, store, writer, limits."""
 
     def __init__(self, app: Flask, policy: HeaderPolicy, options: _Options) -> None:
+        # SQLAlchemy is imported here, when a collector is installed: the
+        # extension imports this module, and must work without it.
+        from .store import ReportStore
         from .writer import Writer
 
         self.app = t.cast("cabc.Callable[[], Flask]", weakref.ref(app))

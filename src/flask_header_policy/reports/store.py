@@ -214,9 +214,9 @@ class ReportStore:
         """Add ``batch`` and the counter increments ``counts`` in one
         transaction: all of it is counted, or (on error) none of it.
 
-        :raise CommitUncertain: the commit failed (the connection broke
-            while committing): the outcome is unknown. Any other error means
-            nothing was stored.
+        :raise ~flask_header_policy.reports.store.CommitUncertain: the
+            commit failed (the connection broke while committing): the
+            outcome is unknown. Any other error means nothing was stored.
         """
         self.create()
         rows = _rows(batch)
