@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest browser docs screenshots bench clean
+.PHONY: install demo test lint typecheck pytest browser postgres docs screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -17,8 +17,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PYTHON) -m examples.demo
 
-## make test: ruff, mypy --strict, the docs, and every test (browser tests included)
-test: $(STAMP) browser lint typecheck docs pytest
+## make test: ruff, mypy --strict, the docs, and every test (browser and PostgreSQL tests included)
+test: $(STAMP) browser postgres lint typecheck docs pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks docs
@@ -37,6 +37,17 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "chromium is missing and cannot be installed here: browser tests will skip"; \
+	fi
+
+# The reports store is tested on a real PostgreSQL too: the tests start a
+# throwaway cluster with Debian's binaries (/usr/lib/postgresql/*/bin).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "postgresql is missing and cannot be installed here: PostgreSQL tests will skip"; \
 	fi
 
 ## make docs: the documentation site in docs/_build/html; every warning is an

@@ -47,8 +47,10 @@ _EXTERNAL = (
     "http_sf",
     "httpx",
     "jinja2",
+    "psycopg",
     "pytest",
     "rich",
+    "sqlalchemy",
     "typing_extensions",
     "werkzeug",
 )
@@ -85,6 +87,12 @@ nitpick_ignore_regex = [
 
 # autodoc: signatures stay short, types go in the parameter descriptions.
 autodoc_typehints = "description"
+# Names some modules import under TYPE_CHECKING only (an import cycle, or
+# SQLAlchemy, which the reports extra brings): how to resolve them.
+autodoc_type_aliases = {
+    "HeaderPolicy": "flask_header_policy.HeaderPolicy",
+    "ReportStore": "flask_header_policy.reports.ReportStore",
+}
 autodoc_typehints_description_target = "all"
 autodoc_member_order = "bysource"
 autodoc_preserve_defaults = True

@@ -252,6 +252,41 @@ def test_reporting() -> None:
     )
 
 
+@covers("reports")
+def test_reports(tmp_path: pathlib.Path) -> None:
+    """The reports page: the wired header, and one report through the loop."""
+    import json
+
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    app = example("reports").create_app(str(tmp_path))
+    page = app.test_client().get("/gallery", base_url=HTTPS)
+    policy = page.headers["Content-Security-Policy-Report-Only"]
+    assert policy.endswith("; report-uri /__csp-reports; report-to header-policy")
+    assert page.headers["Reporting-Endpoints"] == 'header-policy="/__csp-reports"'
+    report = {
+        "csp-report": {
+            "document-uri": "https://localhost/gallery",
+            "blocked-uri": "https://www.gravatar.com/avatar/0",
+            "effective-directive": "img-src",
+            "original-policy": policy,
+            "disposition": "report",
+        }
+    }
+    posted = app.test_client().post(
+        "/__csp-reports",
+        data=json.dumps(report),
+        content_type="application/csp-report",
+        base_url=HTTPS,
+    )
+    assert posted.status_code == 204
+    cli = FlaskGroup(create_app=lambda: app)
+    suggested = CliRunner().invoke(cli, ["headers", "suggest"]).output
+    assert 'csp.with_sources("img-src", "https://www.gravatar.com")' in suggested
+    assert (tmp_path / "header-policy-reports.sqlite3").is_file()
+
+
 @covers("cookies")
 def test_cookies() -> None:
     cookies = get("cookies", "/").headers.getlist("Set-Cookie")

@@ -16,6 +16,8 @@ from rich.table import Table
 from .audit.cli import audit_options
 from .audit.report import plain
 from .audit.report import terminal
+from .reports.cli import reports_command
+from .reports.cli import suggest_command
 from .rules import Declared
 from .rules import Mode
 
@@ -26,6 +28,11 @@ UNMATCHED = "(unmatched URL: 404/405)"
 @click.group("headers")
 def headers_cli() -> None:
     """Show and audit the response headers of this app's routes."""
+
+
+# Violation reports (the reports package): flask headers reports / suggest.
+headers_cli.add_command(reports_command)
+headers_cli.add_command(suggest_command)
 
 
 def _layer(declared: Declared) -> str:

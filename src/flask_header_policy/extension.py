@@ -36,6 +36,8 @@ from .nonce import csp_nonce
 from .nonce import SEALED_KEY
 from .presets import Preset
 from .presets import resolve_preset
+from .reports.collector import CollectorOptions
+from .reports.collector import ReportCollector
 from .rules import declare
 from .rules import Declared
 from .rules import Header
@@ -99,6 +101,7 @@ class HeaderPolicy:
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
         self._states: weakref.WeakSet[_AppState] = weakref.WeakSet()
+        self._reports: ReportCollector | None = None
         if app is not None:
             self.init_app(app)
 
@@ -154,6 +157,8 @@ class HeaderPolicy:
             hooks = app.before_request_funcs.setdefault(None, [])
             hooks.insert(0, state.redirect_hook)
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
+        if self._reports is not None:
+            self._reports.init_app(app)
 
     # Declaring layers.
 
@@ -206,6 +211,42 @@ class HeaderPolicy:
     def _changed(self) -> None:
         for state in self._states:
             state.restack()
+
+    # Violation reports (the reports package; needs the "reports" extra).
+
+    def collect_reports(
+        self, app: Flask | None = None, **options: t.Unpack[CollectorOptions]
+    ) -> ReportCollector:
+        """Collect the violation reports browsers send, in a database.
+
+        Adds a POST endpoint (``url``, default ``/__csp-reports``), points
+        every CSP at it (``report-uri``, and ``report-to`` with
+        ``Reporting-Endpoints`` over HTTPS) unless a CSP names its own, and
+        keeps the reports in SQLite in the instance folder or the database
+        of ``HEADER_POLICY_REPORTS_DATABASE``. Each option overrides its
+        config key (``url`` overrides ``HEADER_POLICY_REPORTS_URL``, and so
+        on); see :doc:`/reports`.
+
+        :param app: install on this app now (the policy must be installed
+            on it); without it, on every app the policy is or will be
+            installed on.
+        :raise ImportError: SQLAlchemy is missing (``pip install
+            'flask-header-policy[reports]'``).
+        """
+        try:
+            import sqlalchemy  # noqa: F401
+        except ModuleNotFoundError as error:  # SQLAlchemy is an extra
+            raise ImportError(
+                f"collecting reports needs {error.name}: pip install"
+                " 'flask-header-policy[reports]'"
+            ) from error
+        collector = ReportCollector(self, **options)
+        self._reports = collector
+        apps = [app] if app is not None else [s.app() for s in list(self._states)]
+        for each in apps:
+            if each is not None:
+                collector.init_app(each)
+        return collector
 
     # Reading the effective policy.
 
@@ -328,6 +369,10 @@ class _AppState:
         # used for its own request but never cached over the newer ones.
         self.generation = 0
         self._lock = threading.Lock()
+        #: Called with (endpoint, merged declarations) before they are
+        #: compiled; may change them in place (the report collector adds its
+        #: report-uri / report-to there).
+        self.amenders: list[cabc.Callable[[str | None, _Rules], None]] = []
 
     def restack(self) -> None:
         """Take up changed declarations: the app layer again, every endpoint
@@ -359,6 +404,8 @@ class _AppState:
             generation = self.generation
             layers = self.policy._layers(app, endpoint)
             merged = _stack(self.app_rules, *layers)
+            for amend in self.amenders:
+                amend(endpoint, merged)
             if self.hsts_only_secure and HSTS in merged:
                 merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
             compiled = CompiledPolicy(list(merged.values()))
