@@ -25,6 +25,8 @@ EXPORTED = {
     "NonceUnavailableError",
     "CookiePolicy",
     "Preset",
+    "PRESETS",
+    "UnknownConfigKeyWarning",
     # Typed builders.
     "CacheControl",
     "ContentDisposition",
@@ -84,6 +86,9 @@ def test_exported_objects_are_our_own() -> None:
         value = getattr(flask_header_policy, name)
         if type(value) is str:
             assert value == getattr(flask_header_policy.csp, name)
+            continue
+        if name == "PRESETS":  # a read-only mapping, not a class or function
+            assert value is flask_header_policy.presets.PRESETS
             continue
         module = value.__module__
         assert module.startswith("flask_header_policy."), (name, module)

@@ -15,6 +15,9 @@ import dataclasses
 import enum
 import typing as t
 
+from ._grammar import check_grammar
+from ._grammar import check_static_csp
+from ._shapes import check_headers_shape
 from ._validate import check_name
 from ._validate import check_value
 from .errors import InvalidHeaderError
@@ -40,6 +43,14 @@ class HeaderValue(t.Protocol):
     def to_header(self) -> str: ...
 
 
+class _Inherit(enum.Enum):
+    INHERIT = "inherit"
+
+
+#: ``only_for``'s default ``otherwise``: what the lower layer sends to the
+#: other types (so a view's own CSP keeps the app's fallback for JSON).
+INHERIT: t.Final = _Inherit.INHERIT
+
 #: A value computed per request from ``(request, response)``; ``None`` omits it.
 DynamicValue = cabc.Callable[[t.Any, t.Any], str | HeaderValue | None]
 #: A declared value: text, a number, a typed builder, or a :data:`DynamicValue`.
@@ -57,14 +68,14 @@ class Header:
     :param secure_only: send it only on requests made over HTTPS
         (``request.is_secure``), as browsers ignore HSTS on plain HTTP.
     :param otherwise: with ``mimetypes``, a static value for responses of
-        every other type.
+        every other type; :data:`INHERIT` takes the lower layer's.
     """
 
     value: Value | None
     mode: Mode = Mode.DEFAULT
     mimetypes: frozenset[str] | None = None
     secure_only: bool = False
-    otherwise: str | int | HeaderValue | None = None
+    otherwise: str | int | HeaderValue | _Inherit | None = None
 
 
 def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
@@ -86,13 +97,15 @@ def only_for(
     mimetypes: str | cabc.Iterable[str],
     value: Value | Header,
     *,
-    otherwise: str | int | HeaderValue | None = None,
+    otherwise: str | int | HeaderValue | _Inherit | None = INHERIT,
 ) -> Header:
     """Send ``value`` only on responses of the given mimetype(s).
 
     ``only_for("text/html", csp)`` sends the CSP on HTML pages only; the check
     is one mimetype lookup per response. ``otherwise`` is a static value for
     every other response (a nonce-free CSP for JSON and static files, say).
+    Left out, other responses keep what the lower layer sends them (the
+    preset's or the app's fallback); ``otherwise=None`` sends them nothing.
     """
     if isinstance(mimetypes, str):
         mimetypes = (mimetypes,)
@@ -127,6 +140,11 @@ class Declared:
     secure_only: bool = False
     #: For a mimetype-scoped declaration, the static value for other types.
     otherwise: str | None = None
+    #: Take ``otherwise`` from the lower layer's declaration of this name.
+    inherit_otherwise: bool = False
+    #: What plain-HTTP responses get instead (a CSP without
+    #: upgrade-insecure-requests); ``None``: the same as HTTPS ones.
+    plain: Declared | None = None
     cancel: bool = False
     #: The layer as ``flask headers show`` prints it (``blueprint:api``).
     source: str = "app"
@@ -157,7 +175,7 @@ NONCE_MARK = "HeaderPolicyNonceMark0"
 
 def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
     value = header.otherwise
-    if value is None:
+    if value is None or value is INHERIT:
         return None
     if header.mimetypes is None:
         raise InvalidHeaderError(
@@ -172,11 +190,12 @@ def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
             layer=layer,
         )
     if isinstance(value, HeaderValue):
-        text = _call_to_header(name, value, layer)
+        text = check_value(name, _call_to_header(name, value, layer), layer=layer)
     else:
-        text = str(value)
-    check_value(name, text, layer=layer)
+        text = check_value(name, str(value), layer=layer)
+        check_grammar(name, text, layer=layer)
     check_semantics(name, text, header.mode, layer)
+    check_static_csp(name, text, layer=layer)
     return text
 
 
@@ -193,12 +212,17 @@ def declare(
         ``"blueprint 'api'"``, ``"view 'index'"``).
     :param source: how ``flask headers show`` names it (``"blueprint:api"``).
     :raise InvalidHeaderError: on the first bad name or static value.
+    :raise TypeError: ``headers`` is not a mapping (the message shows one).
     """
+    check_headers_shape(headers, where=layer)
     result: dict[str, Declared] = {}
     for name, spec in (headers or {}).items():
         check_name(name, layer=layer)
         declared = dataclasses.replace(_declare_one(name, spec, layer), source=source)
-        if isinstance(spec, Header) and spec.otherwise is not None:
+        if isinstance(spec, Header) and spec.otherwise is INHERIT:
+            if spec.mimetypes is not None:
+                declared = dataclasses.replace(declared, inherit_otherwise=True)
+        elif isinstance(spec, Header) and spec.otherwise is not None:
             otherwise = _declare_otherwise(name, spec, layer)
             declared = dataclasses.replace(declared, otherwise=otherwise)
         if declared.key in result:
@@ -239,15 +263,19 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
                 mimetypes=scope,
                 secure_only=secure,
             )
-        text = _call_to_header(name, value, layer)
+        text = check_value(name, _call_to_header(name, value, layer), layer=layer)
     elif isinstance(value, bool):
         raise InvalidHeaderError(
             name, f"{value!r} is not a header value; write the text", layer=layer
         )
     elif isinstance(value, int):
         text = str(value)
+        check_value(name, text, layer=layer)
+        check_grammar(name, text, layer=layer)
     elif isinstance(value, str):
         text = value
+        check_value(name, text, layer=layer)
+        check_grammar(name, text, layer=layer)
     elif callable(value):
         return Declared(
             name, mode, layer, dynamic=value, mimetypes=scope, secure_only=secure
@@ -259,8 +287,8 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
             " a typed builder, a callable or None",
             layer=layer,
         )
-    check_value(name, text, layer=layer)
     check_semantics(name, text, mode, layer)
+    check_static_csp(name, text, layer=layer)
     return Declared(name, mode, layer, static=text, mimetypes=scope, secure_only=secure)
 
 
