@@ -181,9 +181,12 @@ def test_cli_json_is_exact(static: pathlib.Path) -> None:
     assert [r["path"] for r in routes][-1] == "/user/3"
     home = routes[0]
     assert set(home) == {
-        "path", "endpoint", "url", "status", "grade", "score", "tests",
-        "findings", "headers", "redirects",
+        "path", "endpoint", "document", "url", "status", "grade", "score",
+        "tests", "findings", "headers", "redirects",
     }  # fmt: skip
+    assert home["document"] is True
+    (css,) = [r for r in routes if r["path"].endswith(".css")]
+    assert css["document"] is False  # a stylesheet, not a page
     assert {k: home[k] for k in ("path", "endpoint", "url", "status")} == {
         "path": "/",
         "endpoint": "index",

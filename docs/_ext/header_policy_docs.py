@@ -60,6 +60,10 @@ RESULT_PREFIXES = {
     "x-content-type-options-": "x-content-type-options",
     "x-frame-options-": "x-frame-options",
     "corp-": "cross-origin-resource-policy",
+    "coop-": "cross-origin-opener-policy",
+    "coep-": "cross-origin-embedder-policy",
+    # The Observatory's subresource-integrity test gives it (it reads the body).
+    "html-not-parseable": "subresource-integrity",
 }
 
 

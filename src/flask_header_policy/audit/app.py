@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from . import compare_nonces
 from . import grade_response
+from ._scoring import DEFAULT_ALGORITHM
 from .results import has_nonce
 from .results import RouteAudit
 from .results import with_findings
@@ -106,6 +107,7 @@ def audit_app(
     *,
     paths: cabc.Iterable[str] = (),
     on_progress: ProgressCallback | None = None,
+    algorithm: int = DEFAULT_ALGORITHM,
 ) -> list[RouteAudit]:
     """Grade every GET route of ``app`` as if served at ``https://localhost/``.
 
@@ -123,6 +125,8 @@ def audit_app(
 
     :param paths: extra paths to audit (query strings allowed).
     :param on_progress: ``on_progress(done, total, path)`` before each fetch.
+    :param algorithm: the Observatory's scoring algorithm, 5 or 6 (see
+        :func:`~flask_header_policy.audit.grade_response`).
     """
     targets = _targets(app, paths)
     client = app.test_client(use_cookies=False)
@@ -139,7 +143,7 @@ def audit_app(
             exc.add_note(f"while auditing {path} (flask-header-policy audit)")
             raise
         url = base_url.rstrip("/") + path
-        result = grade_response(headers, body=body, url=url)
+        result = grade_response(headers, body=body, url=url, algorithm=algorithm)
         reused = compare_nonces(headers, again) if again else None
         result = with_findings(result, [reused] if reused else [])
         audits.append(RouteAudit(path, endpoint, status, result, headers, url))

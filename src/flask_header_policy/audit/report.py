@@ -12,10 +12,11 @@ import json
 import typing as t
 from importlib import resources
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import click
 
+from .._text import indented
+from .._text import printable
+from .._text import table
 from .results import below
 from .results import grade_rank
 from .results import GRADES
@@ -48,13 +49,13 @@ def grade_colour(grade: str) -> str:
     }.get(letter, "#c62828")
 
 
-def _rich_style(grade: str) -> str:
+def _grade_colour_name(grade: str) -> str:
     rank = grade_rank(grade) if grade in GRADES else len(GRADES)
     if rank <= GRADES.index("A-"):
-        return "bold green"
+        return "green"
     if rank <= GRADES.index("C-"):
-        return "bold yellow"
-    return "bold red"
+        return "yellow"
+    return "red"
 
 
 def _endpoint(audit: RouteAudit) -> str:
@@ -69,6 +70,7 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
         {
             "path": audit.path,
             "endpoint": audit.endpoint,
+            "document": audit.document,
             "url": audit.url,
             "status": audit.status,
             "grade": audit.grade,
@@ -109,91 +111,143 @@ def failing(audits: cabc.Iterable[RouteAudit], minimum: str) -> list[RouteAudit]
     return [audit for audit in audits if below(audit.grade, minimum)]
 
 
-def terminal(out: t.TextIO) -> Console:
-    """A console for tables: folded to the terminal, never folded in a pipe.
+def _grade_cell(grade: str) -> str:
+    # click.style adds colour; click.echo drops it when stdout is no terminal.
+    return click.style(grade, fg=_grade_colour_name(grade), bold=True)
 
-    Piped output keeps one line per row, as ``flask routes`` does, so that
-    ``grep`` finds a whole header value.
-    """
-    return Console(file=out, width=None if out.isatty() else 100_000, soft_wrap=False)
+
+def _route_cell(audit: RouteAudit) -> str:
+    if audit.document:
+        return audit.path
+    return f"{audit.path}\n({audit.mimetype or 'no type'}: not a page)"
 
 
 def print_table(
     audits: cabc.Sequence[RouteAudit],
-    out: t.TextIO,
     *,
+    width: int | None = None,
     details: bool | None = None,
-) -> None:
-    """Print one row per route: route, status, grade, score, top findings.
+) -> list[str]:
+    """The lines of the terminal report: one row per route (route, status,
+    grade, score, top findings), as a table when it fits ``width``, else one
+    block per route.
 
-    :param details: also print each route's tests, findings with fixes and
+    Every value is printed as plain text, control characters escaped.
+
+    :param width: the terminal's width; ``None`` (a pipe) never wraps.
+    :param details: also give each route's tests, findings with fixes and
         redirects; by default only when there is a single route.
     """
-    console = terminal(out)
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     # Live audits have no endpoints: leave the column out.
     endpoints = any(not audit.redirects for audit in audits)
-    columns = ["Route", "Endpoint", "Status", "Grade", "Score", "Top findings"]
-    for column in columns if endpoints else columns[:1] + columns[2:]:
-        table.add_column(column, overflow="fold")
+    header = ["Route", "Endpoint", "Status", "Grade", "Score", "Top findings"]
+    rows = []
     for audit in audits:
         findings = audit.result.findings[:_TOP_FINDINGS]
         lines = [f"{f.severity}: {f.message}" for f in findings]
         more = len(audit.result.findings) - len(findings)
         if more > 0:
             lines.append(f"(+{more} more)")
-        cells: list[str | Text] = [
-            audit.path,
-            _endpoint(audit),
-            str(audit.status),
-            Text(audit.grade, style=_rich_style(audit.grade)),
-            str(audit.score),
-            "\n".join(lines) or "-",
-        ]
-        table.add_row(*(cells if endpoints else cells[:1] + cells[2:]))
-    console.print(table)
+        rows.append(
+            [
+                _route_cell(audit),
+                _endpoint(audit),
+                str(audit.status),
+                audit.grade,
+                str(audit.score),
+                "\n".join(lines) or "-",
+            ]
+        )
+    if not endpoints:
+        header.pop(1)
+        for row in rows:
+            row.pop(1)
+    grade_column = header.index("Grade")
+    out = table(header, rows, width=width, wrap_columns={len(header) - 1: 40})
+    if out is None:
+        out = _blocks(audits, rows, width)
+    else:
+        out = [_colour_grade(line, out[0], grade_column) for line in out]
     if details is None:
         details = len(audits) == 1
     if details:
         for audit in audits:
-            _print_details(console, audit)
+            out.extend(_details(audit, width))
+    return out
 
 
-def _print_details(console: Console, audit: RouteAudit) -> None:
-    console.print()
-    console.print(
-        Text.assemble(
-            (audit.url, "bold"),
-            f"  {audit.status}  grade ",
-            (audit.grade, _rich_style(audit.grade)),
-            f"  score {audit.score}",
+def _colour_grade(line: str, header: str, column: int) -> str:
+    """Colour the grade in a table line (its column starts where its title
+    does)."""
+    start = header.index("Grade")
+    grade = line[start : start + 2].strip()
+    if line is header or grade not in GRADES or line[start - 2 : start].strip():
+        return line
+    return line[:start] + _grade_cell(grade) + line[start + len(grade) :]
+
+
+def _blocks(
+    audits: cabc.Sequence[RouteAudit], rows: list[list[str]], width: int | None
+) -> list[str]:
+    out: list[str] = []
+    for audit, row in zip(audits, rows, strict=True):
+        if out:
+            out.append("")
+        title = f"{audit.path}  {_endpoint(audit)}".rstrip()
+        out.extend(indented(title, width, "", "  "))
+        summary = (
+            f"{audit.status}  grade {_grade_cell(audit.grade)}  score {audit.score}"
         )
+        if not audit.document:
+            summary += f"  ({audit.mimetype or 'no type'}: not a page)"
+        out.append("  " + summary)
+        for line in row[-1].split("\n"):
+            out.extend(indented(line, width, "  ", "    "))
+    return out
+
+
+def _details(audit: RouteAudit, width: int | None) -> list[str]:
+    out = [""]
+    title = printable(audit.url)
+    out.append(
+        f"{click.style(title, bold=True)}  {audit.status}  grade"
+        f" {_grade_cell(audit.grade)}  score {audit.score}"
     )
     if len(audit.redirects) > 1:
         chain = " -> ".join(f"{hop.url} ({hop.status})" for hop in audit.redirects)
-        console.print(f"redirects: {chain}", soft_wrap=True)
-    tests = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    for column in ("Test", "Result", "Modifier", "Meaning"):
-        tests.add_column(column, overflow="fold")
-    for test in audit.result.tests:
-        style = "red" if test.score_modifier < 0 else ""
-        tests.add_row(
+        out.extend(indented(f"redirects: {chain}", width, "", "  "))
+    rows = [
+        [
             test.name,
             test.result,
-            Text(
-                f"{test.score_modifier:+d}" if test.score_modifier else "0", style=style
-            ),
+            f"{test.score_modifier:+d}" if test.score_modifier else "0",
             test.description,
-        )
-    console.print(tests)
+        ]
+        for test in audit.result.tests
+    ]
+    tests = table(
+        ["Test", "Result", "Modifier", "Meaning"],
+        rows,
+        width=width,
+        wrap_columns={1: 20, 3: 20},
+    )
+    if tests is None:
+        tests = []
+        for name, result, modifier, meaning in rows:
+            tests.extend(indented(f"{name}: {result} {modifier}", width, "", "  "))
+            tests.extend(indented(meaning, width, "  ", "  "))
+    out.extend(tests)
     for finding in audit.result.findings:
-        console.print(
-            Text.assemble(
-                (f"{finding.severity:<6}", "bold"),
-                f" {finding.code}: {finding.message}\n       fix: {finding.fix}",
-            ),
-            soft_wrap=True,
+        out.extend(
+            indented(
+                f"{finding.code}: {finding.message}",
+                width,
+                f"{finding.severity:<6} ",
+                "       ",
+            )
         )
+        out.extend(indented(f"fix: {finding.fix}", width, "       ", "       "))
+    return out
 
 
 def render_html(audits: cabc.Sequence[RouteAudit], *, title: str) -> str:
