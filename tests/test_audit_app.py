@@ -9,7 +9,6 @@ from click.testing import Result
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from flask_header_policy import force
 from flask_header_policy import HeaderPolicy
 from flask_header_policy.audit.app import audit_app
 from flask_header_policy.audit.app import NOT_FOUND_PATH

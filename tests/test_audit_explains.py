@@ -18,8 +18,8 @@ from flask_header_policy.audit import Finding
 from flask_header_policy.audit import grade_response
 from flask_header_policy.audit import SCORE_TABLE
 from flask_header_policy.audit import TestResult
-from flask_header_policy.audit._explain import EXPLAINED_BY
 from flask_header_policy.audit._explain import explain
+from flask_header_policy.audit._explain import EXPLAINED_BY
 from flask_header_policy.audit._fields import collect
 
 H = list[tuple[str, str]]
@@ -146,7 +146,9 @@ CASES: dict[str, Case] = {
             ]
         )
     ),
-    "corp-header-invalid": Case(_with([("Cross-Origin-Resource-Policy", "Same-Origin")])),
+    "corp-header-invalid": Case(
+        _with([("Cross-Origin-Resource-Policy", "Same-Origin")])
+    ),
     "coop-header-invalid": Case(
         _with([("Cross-Origin-Opener-Policy", "same-orgin")]), algorithm=6
     ),

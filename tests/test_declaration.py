@@ -153,7 +153,9 @@ def test_unknown_permissions_feature_in_text_warns_like_the_builder() -> None:
 def test_a_per_request_value_is_checked_by_the_same_grammar() -> None:
     app = Flask("t")
     app.testing = True
-    HeaderPolicy(app, headers={"Referrer-Policy": lambda request, response: "no-referer"})
+    HeaderPolicy(
+        app, headers={"Referrer-Policy": lambda request, response: "no-referer"}
+    )
     app.get("/")(lambda: "hi")
     with pytest.raises(InvalidHeaderError, match="did you mean 'no-referrer'"):
         app.test_client().get("/")
@@ -462,18 +464,26 @@ def test_only_for_keeps_the_lower_layers_fallback() -> None:
     )
 
     @app.get("/page")
-    @policy.headers({"Content-Security-Policy": only_for("text/html", "img-src 'self'")})
+    @policy.headers(
+        {"Content-Security-Policy": only_for("text/html", "img-src 'self'")}
+    )
     def page() -> str:
         return "<p>hi</p>"
 
     @app.get("/data")
-    @policy.headers({"Content-Security-Policy": only_for("text/html", "img-src 'self'")})
+    @policy.headers(
+        {"Content-Security-Policy": only_for("text/html", "img-src 'self'")}
+    )
     def data() -> dict[str, int]:
         return {"a": 1}
 
     @app.get("/bare")
     @policy.headers(
-        {"Content-Security-Policy": only_for("text/html", "img-src 'self'", otherwise=None)}
+        {
+            "Content-Security-Policy": only_for(
+                "text/html", "img-src 'self'", otherwise=None
+            )
+        }
     )
     def bare() -> dict[str, int]:
         return {"a": 1}
@@ -485,6 +495,8 @@ def test_only_for_keeps_the_lower_layers_fallback() -> None:
 
     client = app.test_client()
     assert client.get("/page").headers["Content-Security-Policy"] == "img-src 'self'"
-    assert client.get("/data").headers["Content-Security-Policy"] == "default-src 'none'"
+    assert (
+        client.get("/data").headers["Content-Security-Policy"] == "default-src 'none'"
+    )
     assert "Content-Security-Policy" not in client.get("/bare").headers
     assert client.get("/forced").headers["Content-Security-Policy"] == "img-src 'self'"

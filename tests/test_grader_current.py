@@ -34,7 +34,11 @@ def test_algorithm_5_is_the_default_and_has_no_coop_coep_tests() -> None:
     [
         (None, "coop-not-implemented", 0),
         ("same-origin", "coop-implemented-with-same-origin", 10),
-        ("same-origin-allow-popups", "coop-implemented-with-same-origin-allow-popups", 10),
+        (
+            "same-origin-allow-popups",
+            "coop-implemented-with-same-origin-allow-popups",
+            10,
+        ),
         ("noopener-allow-popups", "coop-implemented-with-noopener-allow-popups", 10),
         ("unsafe-none", "coop-implemented-with-unsafe-none", 0),
         ('same-origin; report-to="coop"', "coop-implemented-with-same-origin", 10),
@@ -44,7 +48,9 @@ def test_algorithm_5_is_the_default_and_has_no_coop_coep_tests() -> None:
         ("same-origin" + " " * 1020 + "x", "coop-implemented-with-same-origin", 10),
     ],
 )
-def test_coop_test_of_algorithm_6(value: str | None, result: str, modifier: int) -> None:
+def test_coop_test_of_algorithm_6(
+    value: str | None, result: str, modifier: int
+) -> None:
     headers = [] if value is None else [("Cross-Origin-Opener-Policy", value)]
     graded = grade_response(HTML + headers, url="https://x/", algorithm=6)
     test = graded["cross-origin-opener-policy"]
@@ -62,7 +68,9 @@ def test_coop_test_of_algorithm_6(value: str | None, result: str, modifier: int)
         ("require_corp", "coep-header-invalid", -5),
     ],
 )
-def test_coep_test_of_algorithm_6(value: str | None, result: str, modifier: int) -> None:
+def test_coep_test_of_algorithm_6(
+    value: str | None, result: str, modifier: int
+) -> None:
     headers = [] if value is None else [("Cross-Origin-Embedder-Policy", value)]
     assert _result(headers, "cross-origin-embedder-policy", algorithm=6) == result
 
@@ -112,19 +120,24 @@ def test_an_unknown_algorithm_is_refused(algorithm: object) -> None:
 # html-not-parseable.
 
 
+NOT_HTML = "sri-not-implemented-response-not-html"
+NO_SCRIPTS = "sri-not-implemented-but-no-scripts-loaded"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "result"),
     [
         (b"\x1f\x8b\x08\x00gzip bytes", "text/html", "html-not-parseable"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/html", "html-not-parseable"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, "html-not-parseable"),
+        (PNG, "text/html", "html-not-parseable"),
+        (PNG, None, "html-not-parseable"),
         ("<p>a\x00b</p>", "text/html", "html-not-parseable"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png", "sri-not-implemented-response-not-html"),
-        ("<p>caf\xe9</p>".encode("utf-16"), "text/html", "sri-not-implemented-but-no-scripts-loaded"),
-        (b"<p>\xff\xfe broken utf-8</p>", "text/html; charset=utf-8", "sri-not-implemented-but-no-scripts-loaded"),
-        (b"", "text/html", "sri-not-implemented-but-no-scripts-loaded"),
+        (PNG, "image/png", NOT_HTML),
+        ("<p>caf\xe9</p>".encode("utf-16"), "text/html", NO_SCRIPTS),
+        (b"<p>\xff\xfe broken</p>", "text/html; charset=utf-8", NO_SCRIPTS),
+        (b"", "text/html", NO_SCRIPTS),
     ],
-)  # fmt: skip
+)
 def test_html_not_parseable(
     body: str | bytes, content_type: str | None, result: str
 ) -> None:

@@ -60,15 +60,17 @@ class Preset:
         object.__setattr__(self, "headers", types.MappingProxyType(dict(self.headers)))
 
     @property
-    def csp(self) -> ContentSecurityPolicy | None:
+    def csp(self) -> ContentSecurityPolicy:
         """The preset's ``Content-Security-Policy`` as a builder (the one for
         HTML pages when it is scoped to them), to derive a view's policy::
 
             only_for("text/html", PRESETS["strict"].csp.with_sources(
                 "img-src", "data:"))
 
-        ``None`` when the preset has no CSP; a plain-text CSP is read with
-        :meth:`ContentSecurityPolicy.from_header`.
+        A plain-text CSP is read with
+        :meth:`~flask_header_policy.ContentSecurityPolicy.from_header`.
+
+        :raise KeyError: the preset has no static CSP.
         """
         value = next(
             (v for k, v in self.headers.items() if k.lower() == _CSP_KEY), None
@@ -79,7 +81,7 @@ class Preset:
             return value
         if isinstance(value, str):
             return ContentSecurityPolicy.from_header(value)
-        return None
+        raise KeyError(f"preset {self.name!r} has no static Content-Security-Policy")
 
     def replace(self, headers: Headers | None = None, **changes: t.Any) -> Preset:
         """A copy with some headers changed (``None`` drops one) or options set."""

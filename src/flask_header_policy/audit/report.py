@@ -119,7 +119,7 @@ def _grade_cell(grade: str) -> str:
 def _route_cell(audit: RouteAudit) -> str:
     if audit.document:
         return audit.path
-    return f"{audit.path}\n({audit.mimetype or 'no type'}: not a page)"
+    return f"{audit.path} ({audit.mimetype or 'no type'}: not a page)"
 
 
 def print_table(
@@ -163,7 +163,8 @@ def print_table(
         for row in rows:
             row.pop(1)
     grade_column = header.index("Grade")
-    out = table(header, rows, width=width, wrap_columns={len(header) - 1: 40})
+    wrapping = {0: 20, len(header) - 1: 40}
+    out = table(header, rows, width=width, wrap_columns=wrapping)
     if out is None:
         out = _blocks(audits, rows, width)
     else:
