@@ -43,13 +43,15 @@ class HeaderValue(t.Protocol):
     def to_header(self) -> str: ...
 
 
-class _Inherit(enum.Enum):
+class Inherit(enum.Enum):
+    """The type of :data:`INHERIT` (an enum, so it has one value)."""
+
     INHERIT = "inherit"
 
 
 #: ``only_for``'s default ``otherwise``: what the lower layer sends to the
 #: other types (so a view's own CSP keeps the app's fallback for JSON).
-INHERIT: t.Final = _Inherit.INHERIT
+INHERIT = Inherit.INHERIT
 
 #: A value computed per request from ``(request, response)``; ``None`` omits it.
 DynamicValue = cabc.Callable[[t.Any, t.Any], str | HeaderValue | None]
@@ -68,14 +70,15 @@ class Header:
     :param secure_only: send it only on requests made over HTTPS
         (``request.is_secure``), as browsers ignore HSTS on plain HTTP.
     :param otherwise: with ``mimetypes``, a static value for responses of
-        every other type; :data:`INHERIT` takes the lower layer's.
+        every other type; :data:`~flask_header_policy.rules.INHERIT` takes the
+        lower layer's.
     """
 
     value: Value | None
     mode: Mode = Mode.DEFAULT
     mimetypes: frozenset[str] | None = None
     secure_only: bool = False
-    otherwise: str | int | HeaderValue | _Inherit | None = None
+    otherwise: str | int | HeaderValue | Inherit | None = None
 
 
 def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
@@ -97,7 +100,7 @@ def only_for(
     mimetypes: str | cabc.Iterable[str],
     value: Value | Header,
     *,
-    otherwise: str | int | HeaderValue | _Inherit | None = INHERIT,
+    otherwise: str | int | HeaderValue | Inherit | None = INHERIT,
 ) -> Header:
     """Send ``value`` only on responses of the given mimetype(s).
 
