@@ -258,7 +258,8 @@ def flask_command(args: t.Sequence[str]) -> str:
         sys.path[:] = path
     if result.exit_code != 0:
         raise RuntimeError(f"flask {shlex.join(args)} failed:\n{result.output}")
-    # Rich pads table cells with spaces up to the column width.
+    # The commands end no line in spaces; stripping keeps the page tidy if
+    # one ever did.
     return "\n".join(line.rstrip() for line in result.stdout.splitlines())
 
 
