@@ -65,7 +65,8 @@ def show_html() -> str:
     """``flask headers show`` in a terminal window, as an HTML page."""
     args = ["--app", "docs/examples/layers.py", "headers", "show"]
     # Colour as in a terminal; rich reads FORCE_COLOR.
-    env = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}
+    # COLUMNS: as laid out in a 120-column terminal.
+    env = {"FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "120"}
     old = os.getcwd()
     os.chdir(ROOT)
     try:

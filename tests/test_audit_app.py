@@ -12,7 +12,6 @@ from flask import Flask
 from flask import Response
 from flask.cli import FlaskGroup
 
-from flask_header_policy import force
 from flask_header_policy import HeaderPolicy
 from flask_header_policy.audit.app import audit_app
 from flask_header_policy.audit.app import NOT_FOUND_PATH
@@ -53,15 +52,11 @@ def make_app(static: pathlib.Path | None = None) -> Flask:
         return "<p>note</p>"
 
     @app.get("/reused")
-    @policy.headers(
-        {
-            "Content-Security-Policy": force(
-                "default-src 'none'; script-src 'nonce-abcdefgh123456'"
-            )
-        }
-    )
-    def reused() -> str:
-        return "<p>same nonce every time</p>"
+    def reused() -> tuple[str, dict[str, str]]:
+        # Set by the view itself: the policy refuses a fixed nonce when it is
+        # declared, and the audit still catches one written by hand.
+        csp = "default-src 'none'; script-src 'nonce-abcdefgh123456'"
+        return "<p>same nonce every time</p>", {"Content-Security-Policy": csp}
 
     @app.get("/user/<int:user_id>")
     def user(user_id: int) -> dict[str, int]:
@@ -275,7 +270,9 @@ def test_cli_table(static: pathlib.Path) -> None:
     assert rows["/"][1:5] == ["index", "200", "A+", "130"]
     assert rows["/weak"][1:4] == ["weak", "200", "C"]
     assert rows[NOT_FOUND_PATH][1:6] == ["(no", "route:", "404)", "404", "A+"]
-    assert rows["/static/css/site.css"][1:3] == ["static", "200"]
+    assert rows["/static/css/site.css"][1:7] == [
+        "(text/css:", "not", "a", "page)", "static", "200"
+    ]  # fmt: skip
     assert "csp-nonce-reused" not in result.stdout  # the table shows messages
     assert "is the same on two responses" in result.stdout
 
@@ -301,10 +298,14 @@ def test_cli_json_is_exact(static: pathlib.Path) -> None:
     assert [r["path"] for r in routes][-1] == "/user/3"
     home = routes[0]
     assert set(home) == {
-        "path", "endpoint", "url", "status", "error", "grade", "score", "verdict",
-        "tests", "findings", "blocked", "reports", "headers", "redirects",
+        "path", "endpoint", "document", "url", "status", "error", "grade",
+        "score", "verdict", "tests", "findings", "blocked", "reports", "headers",
+        "redirects",
     }  # fmt: skip
     assert (home["verdict"], home["blocked"], home["reports"]) == ("ok", [], [])
+    assert home["document"] is True
+    (css,) = [r for r in routes if r["path"].endswith(".css")]
+    assert css["document"] is False  # a stylesheet, not a page
     assert {k: home[k] for k in ("path", "endpoint", "url", "status")} == {
         "path": "/",
         "endpoint": "index",

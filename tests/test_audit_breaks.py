@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import contextlib
-import io
 import json
 import pathlib
 import threading
 import typing as t
 
+import click
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
@@ -141,9 +141,9 @@ def test_table_shows_breaks_next_to_the_grade(app: Flask) -> None:
 
 
 def test_details_list_each_blocked_item(app: Flask) -> None:
-    out = io.StringIO()
-    print_table([audit_app(app)[0]], out)  # one route: with details
-    text = out.getvalue()
+    # One route: with details; None: a pipe, one line per row.
+    lines = print_table([audit_app(app)[0]], width=None)
+    text = click.unstyle("\n".join(lines))
     assert "grade A+ breaks  score 125" in text
     assert "Blocked by the CSP" in text
     line = next(row for row in text.splitlines() if "confirm('Delete?')" in row)
@@ -372,10 +372,9 @@ def test_long_lists_are_cut_in_the_terminal_and_report() -> None:
     result = grade_response(headers, body=body)
     assert len(result.breaks) == MAX_LISTED + 7
     audit = RouteAudit("/", "index", 200, result, headers)
-    out = io.StringIO()
-    print_table([audit], out)
-    assert f"Blocked by the CSP ({MAX_LISTED + 7})" in out.getvalue()
-    assert "(+7 more: --json lists all)" in out.getvalue()
+    text = click.unstyle("\n".join(print_table([audit], width=None)))
+    assert f"Blocked by the CSP ({MAX_LISTED + 7})" in text
+    assert "(+7 more: --json lists all)" in text
     page = render_html([audit], title="t")
     assert "+7 more: <code>--json</code> lists all" in page
     assert f"/{MAX_LISTED - 1}.png" in page and f"/{MAX_LISTED}.png" not in page

@@ -187,6 +187,9 @@ def test_preset_table_is_what_the_preset_sends(name: str) -> None:
         other = row.otherwise if row.mimetypes else row.value
         assert data.headers.get(row.name) == other, row
         assert (row.name in plain.headers) is not row.secure_only, row
+        if row.http_value is not None:
+            assert _nonce_free(plain.headers[row.name]) == row.http_value, row
+            assert "upgrade-insecure-requests" in row.value, row
     # Nothing is sent that the table does not show.
     shown = {row.name.lower() for row in facts.rows}
     own = {"content-type", "content-length", "set-cookie", "vary"}

@@ -158,11 +158,17 @@ def test_values() -> None:
 @covers("errors")
 def test_errors_are_raised_with_the_messages_the_page_shows() -> None:
     printed = docs_extension().script_output("docs/examples/errors.py").splitlines()
-    assert len(printed) == len(example("errors").mistakes) == 4
+    assert len(printed) == len(example("errors").mistakes) + 1 == 8
     assert "declared by blueprint 'api'" in printed[0] and "'\\r' (CR)" in printed[0]
     assert "declare force('text/plain')" in printed[1]
     assert "Invalid name for header 'X Frame Options' declared by app" in printed[2]
     assert "unquoted keyword 'self'" in printed[3]
+    assert "declared by view 'index'" in printed[4]
+    assert "did you mean 'no-referrer'" in printed[4] and printed[6].endswith(
+        printed[4].split(": ", 1)[1]
+    )
+    assert "frame-ancestors" in printed[5]
+    assert printed[7].endswith("write {'X-Frame-Options': 'DENY'}")
     for mistake in example("errors").mistakes:
         with pytest.raises(InvalidHeaderError):
             mistake()
@@ -306,6 +312,18 @@ def test_presets() -> None:
     assert_headers(page, {"X-Frame-Options": "SAMEORIGIN", "Permissions-Policy": None})
     assert "'nonce-" in page.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in get("presets", "/embed").headers
+    chart = get("presets", "/chart").headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in chart and "'nonce-" in chart
+    # A non-HTML response of that view keeps the preset's fallback.
+    app = example("presets").app
+    with app.test_request_context():
+        declared = {
+            d.key: d
+            for d in app.extensions["header_policy"].policy.effective(app, "chart")
+        }
+    assert declared["content-security-policy"].otherwise == (
+        "default-src 'none'; frame-ancestors 'none'"
+    )
 
 
 @covers("config")

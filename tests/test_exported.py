@@ -26,6 +26,8 @@ EXPORTED = {
     "CookiePolicy",
     "HTTPSRedirect",
     "Preset",
+    "PRESETS",
+    "UnknownConfigKeyWarning",
     # Typed builders.
     "CacheControl",
     "ContentDisposition",
@@ -87,13 +89,18 @@ def test_exported_objects_are_our_own() -> None:
         if type(value) is str:
             assert value == getattr(flask_header_policy.csp, name)
             continue
+        if name == "PRESETS":  # a read-only mapping, not a class or function
+            assert value is flask_header_policy.presets.PRESETS
+            continue
         module = value.__module__
         assert module.startswith("flask_header_policy."), (name, module)
 
 
 #: The public names of ``flask_header_policy.audit``.
 AUDIT_EXPORTED = {
+    "ALGORITHMS",
     "Blocked",
+    "DEFAULT_ALGORITHM",
     "Finding",
     "GradeResult",
     "SCORE_TABLE",

@@ -174,10 +174,16 @@ def test_hsts_findings_on_http() -> None:
     assert "hsts-missing" not in _codes([], url="http://x/")
 
 
-def test_session_cookie_without_secure_is_high() -> None:
-    graded = grade_response([("Set-Cookie", "sessionid=1")])
+@pytest.mark.parametrize("url", ["https://x/", "http://x/"])
+def test_session_cookie_without_secure_is_high(url: str) -> None:
+    """The same severity whatever the scheme: in process (https://localhost/)
+    and live (often http:// in development) agree."""
+    graded = grade_response([("Set-Cookie", "sessionid=1")], url=url)
     [finding] = [f for f in graded.findings if f.code == "cookie-without-secure"]
     assert finding.severity == "high"
+    graded = grade_response([("Set-Cookie", "theme=dark")], url=url)
+    [finding] = [f for f in graded.findings if f.code == "cookie-without-secure"]
+    assert finding.severity == "medium"
 
 
 def test_findings_sorted_and_unique() -> None:

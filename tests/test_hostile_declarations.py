@@ -131,7 +131,11 @@ def two_types(*content_types: str) -> t.Callable[[], Response]:
 )
 def test_any_content_type_field_selects_the_branch(content_types: tuple[str]) -> None:
     app = app_with(
-        {"Content-Security-Policy": only_for("text/html", CSP, otherwise="other")},
+        {
+            "Content-Security-Policy": only_for(
+                "text/html", CSP, otherwise="default-src 'none'"
+            )
+        },
         page=two_types(*content_types),
     )
     assert values(wire_headers(app, "/page"), "Content-Security-Policy") == [CSP]

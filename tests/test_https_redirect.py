@@ -493,10 +493,27 @@ def test_argument_wins_over_config() -> None:
     assert get(app, "/echo").status_code == 302
 
 
-@pytest.mark.parametrize("value", ["yes", 308, ["/x"]])
+@pytest.mark.parametrize("value", [308, ["/x"]])
 def test_config_key_type_is_checked(value: t.Any) -> None:
     with pytest.raises(TypeError, match="HEADER_POLICY_HTTPS_REDIRECT"):
         make_app(None, HEADER_POLICY_HTTPS_REDIRECT=value)
+
+
+@pytest.mark.parametrize(("value", "status"), [("yes", 308), ("False", 200)])
+def test_config_key_takes_boolean_words(value: str, status: int) -> None:
+    # As app.config.from_prefixed_env() gives them: text that is no JSON.
+    app, _ = make_app(None, HEADER_POLICY_HTTPS_REDIRECT=value)
+    assert get(app, "/echo").status_code == status
+
+
+def test_config_key_refuses_other_words() -> None:
+    with pytest.raises(ValueError, match="HEADER_POLICY_HTTPS_REDIRECT='maybe'"):
+        make_app(None, HEADER_POLICY_HTTPS_REDIRECT="maybe")
+
+
+def test_argument_is_no_word() -> None:
+    with pytest.raises(TypeError, match="https_redirect"):
+        HeaderPolicy(https_redirect="yes")  # type: ignore[arg-type]
 
 
 def test_config_mapping_is_validated() -> None:

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask import make_response
+from flask import Response
 from flask import session
 
+from flask_header_policy import ContentSecurityPolicy
 from flask_header_policy import force
 from flask_header_policy import HeaderPolicy
+from flask_header_policy import only_for
 from flask_header_policy.audit import grade_response
 from flask_header_policy.presets import Preset
 from flask_header_policy.presets import PRESETS
+from flask_header_policy.presets import STRICT_CSP
 
 OWASP = json.loads(
     (Path(__file__).parents[1] / "src/flask_header_policy/owasp.json").read_text()
@@ -242,3 +247,125 @@ def test_strict_csp_has_no_evaluator_finding_of_medium_maybe_or_worse() -> None:
     # The same check does flag a weaker policy, so it can fail.
     weak = csp_findings(["script-src 'self' 'unsafe-inline'"], [], report_only=False)
     assert {f.severity for f in weak} & {"high", "medium", "low"}
+
+
+# A view's own header wins, presets included.
+
+
+@pytest.mark.parametrize("name", ["api", "owasp"])
+def test_a_views_own_caching_wins_over_the_preset(name: str) -> None:
+    app = page_app(name)
+
+    @app.get("/cached")
+    def cached() -> Response:
+        response = make_response({"n": 1})
+        response.cache_control.max_age = 60
+        return response
+
+    assert sent(app, "/cached")["Cache-Control"] == "max-age=60"
+    assert sent(app, "/api")["Cache-Control"] == EXPECTED[name]["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", ["basic", "owasp"])
+def test_upgrade_insecure_requests_is_sent_over_https_only(name: str) -> None:
+    app = page_app(name)
+    over_https = sent(app)["Content-Security-Policy"]
+    over_http = sent(app, https=False)["Content-Security-Policy"]
+    assert over_https == EXPECTED[name]["Content-Security-Policy"]
+    assert over_https.endswith("; upgrade-insecure-requests")
+    # The same policy, less the directive: the page keeps its CSS and JS.
+    assert over_http == over_https.removesuffix("; upgrade-insecure-requests")
+
+
+def test_upgrade_insecure_requests_of_any_csp_is_https_only() -> None:
+    app = Flask("t")
+    policy = HeaderPolicy(
+        app,
+        headers={
+            "Content-Security-Policy": "upgrade-insecure-requests, img-src 'self'"
+        },
+    )
+
+    @app.get("/")
+    def index() -> str:
+        return "<p>x</p>"
+
+    @app.get("/only")
+    @policy.headers({"Content-Security-Policy": "upgrade-insecure-requests"})
+    def only() -> str:
+        return "<p>x</p>"
+
+    client = app.test_client()
+    https = "https://localhost/"
+    assert client.get("/").headers["Content-Security-Policy"] == "img-src 'self'"
+    assert client.get("/", base_url=https).headers["Content-Security-Policy"] == (
+        "upgrade-insecure-requests, img-src 'self'"
+    )
+    assert "Content-Security-Policy" not in client.get("/only").headers
+    alone = client.get("/only", base_url=https).headers["Content-Security-Policy"]
+    assert alone == "upgrade-insecure-requests"
+
+
+def test_upgrade_insecure_requests_everywhere_when_hsts_is_sent_everywhere() -> None:
+    app = Flask("t")
+    app.config["HEADER_POLICY_HSTS_ONLY_SECURE"] = False
+    HeaderPolicy(app, preset="basic")
+    app.get("/")(lambda: "<p>x</p>")
+    csp = app.test_client().get("/").headers["Content-Security-Policy"]
+    assert csp.endswith("; upgrade-insecure-requests")
+
+
+# Customising a preset.
+
+
+def test_presets_are_importable_from_the_package() -> None:
+    from flask_header_policy import PRESETS as exported
+
+    assert exported is PRESETS
+    assert exported["strict"].name == "strict"
+
+
+def test_a_presets_csp_is_a_builder() -> None:
+    assert PRESETS["strict"].csp is STRICT_CSP
+    assert PRESETS["api"].csp == ContentSecurityPolicy.from_header(
+        "default-src 'none'; frame-ancestors 'none'"
+    )
+    owasp = PRESETS["owasp"].csp
+    assert owasp.to_header() == OWASP["add"]["Content-Security-Policy"]
+    with pytest.raises(KeyError, match="preset 'bare' has no static"):
+        Preset("bare", {"X-A": "1"}).csp  # noqa: B018
+
+
+def test_a_view_derives_the_presets_csp_in_one_line() -> None:
+    app = Flask("t")
+    policy = HeaderPolicy(app, preset="strict")
+
+    @app.get("/chart")
+    @policy.headers(
+        {
+            "Content-Security-Policy": only_for(
+                "text/html", PRESETS["strict"].csp.with_sources("img-src", "data:")
+            )
+        }
+    )
+    def chart() -> str:
+        return "<p>chart</p>"
+
+    @app.get("/chart.json")
+    @policy.headers(
+        {
+            "Content-Security-Policy": only_for(
+                "text/html", PRESETS["strict"].csp.with_sources("img-src", "data:")
+            )
+        }
+    )
+    def chart_data() -> dict[str, int]:
+        return {"n": 1}
+
+    client = app.test_client()
+    page = client.get("/chart").headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in page
+    assert "'nonce-" in page
+    # Non-HTML responses keep the preset's fallback, not "no CSP at all".
+    data = client.get("/chart.json").headers["Content-Security-Policy"]
+    assert data == "default-src 'none'; frame-ancestors 'none'"

@@ -696,7 +696,11 @@ def test_from_talisman_typed_where_possible() -> None:
     assert headers.headers["Content-Security-Policy"] == Verbatim(
         "Content-Security-Policy", "default-src 'self'; image-src *"
     )
-    assert headers.headers["Strict-Transport-Security"] == "max-age=31556926; preload"
+    # Our HSTS grammar refuses preload without includeSubDomains (the preload
+    # list would reject it); Flask-Talisman sent it, so the drop-in does.
+    assert headers.headers["Strict-Transport-Security"] == Verbatim(
+        "Strict-Transport-Security", "max-age=31556926; preload"
+    )
     assert headers.https_redirect is None
     assert headers.cookies is None
 

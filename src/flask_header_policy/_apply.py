@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import typing as t
 
+from ._grammar import check_grammar_cached
 from ._validate import check_value
 from .csp import parse_policy_list
 from .errors import InvalidHeaderError
@@ -68,27 +69,35 @@ class CompiledPolicy:
         "entries",
         "needs_state",
         "problems",
+        "sends_nonce",
         "_plain",
         "_secure",
         "_conditional",
+        "_conditional_plain",
     )
 
     def __init__(self, entries: cabc.Sequence[Declared]) -> None:
         self.entries = tuple(entries)
-        static = [
-            d
-            for d in self.entries
-            if (d.static is not None or d.mode is Mode.REMOVE) and d.mimetypes is None
-        ]
-        self._plain = _Static([d for d in static if not d.secure_only])
+        # What plain-HTTP responses get: HTTPS-only values left out or
+        # replaced by their plain variant (a CSP without upgrade-insecure-requests).
+        plain = [d.plain or d for d in self.entries]
+        plain = [d for d in plain if not d.cancel and not d.secure_only]
+        static = [d for d in self.entries if _is_static(d)]
+        self._plain = _Static([d for d in plain if _is_static(d)])
         self._secure = _Static(static)
-        self._conditional = tuple(
-            d for d in self.entries if all(d is not s for s in static)
-        )
+        self._conditional = tuple(d for d in self.entries if not _is_static(d))
+        self._conditional_plain = tuple(d for d in plain if not _is_static(d))
         #: Whether :meth:`apply` needs a :class:`RequestState`.
-        self.needs_state = bool(self._conditional)
+        self.needs_state = bool(self._conditional or self._conditional_plain)
         #: Inconsistencies between the winning declarations, found once.
         self.problems = reporting_problems(self.entries)
+        #: Whether a CSP of this endpoint can carry the request's nonce (one
+        #: with ``NONCE``, or a per-request one that may use it).
+        self.sends_nonce = any(
+            d.template is not None or (d.dynamic is not None and d.key in _CSP_HEADERS)
+            for d in self.entries
+            if d.key in _CSP_HEADERS
+        )
 
     def apply(
         self,
@@ -99,10 +108,11 @@ class CompiledPolicy:
     ) -> None:
         """Merge the declarations into ``headers`` in place."""
         group = self._secure if is_secure else self._plain
+        conditional = self._conditional if is_secure else self._conditional_plain
         present = {name.lower() for name, _ in headers}
         if present.isdisjoint(group.names):
             headers.extend(group.items)
-            if not self._conditional:
+            if not conditional:
                 return
             present.update(name.lower() for name, _ in group.items)
         else:
@@ -111,7 +121,7 @@ class CompiledPolicy:
         if state is None:
             return
         mimetypes: frozenset[str] | None = None
-        for declared in self._conditional:
+        for declared in conditional:
             if declared.secure_only and not is_secure:
                 continue
             if declared.mimetypes is not None:
@@ -139,6 +149,13 @@ class CompiledPolicy:
 
 
 _CSP_HEADERS = ("content-security-policy", "content-security-policy-report-only")
+
+
+def _is_static(declared: Declared) -> bool:
+    """Ready before the request: a fixed value (or removal) for every type."""
+    return (
+        declared.static is not None or declared.mode is Mode.REMOVE
+    ) and declared.mimetypes is None
 
 
 def reporting_problems(entries: cabc.Iterable[Declared]) -> list[InvalidHeaderError]:
@@ -186,7 +203,9 @@ def _resolve(declared: Declared, state: RequestState) -> str | None:
     value = declared.dynamic(state.request, state.response())
     if value is None:
         return None
+    checked = False  # a builder's value is valid by construction
     if isinstance(value, HeaderValue):
+        checked = True
         if getattr(value, "uses_nonce", False):
             value = value.to_header(nonce=state.nonce())  # type: ignore[call-arg]
         else:
@@ -199,6 +218,8 @@ def _resolve(declared: Declared, state: RequestState) -> str | None:
             layer=declared.layer,
         )
     value = check_value(declared.name, value, layer=declared.layer)
+    if not checked:
+        check_grammar_cached(declared.name, value, layer=declared.layer)
     check_semantics(declared.name, value, declared.mode, declared.layer)
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing as t
 
 from .errors import InvalidHeaderError
 
@@ -119,3 +120,25 @@ def check_value(name: str, value: str, *, layer: str | None = None) -> str:
             layer=layer,
         )
     return value
+
+
+def enum_missing(cls: t.Any, value: object) -> t.Any:
+    """``_missing_`` of a header enum: ``XFrameOptions("deny")`` is ``DENY``
+    (a spelling the header allows); anything else raises the message of the
+    enum's ``from_header``, with its suggestion.
+
+    :raise InvalidHeaderError: ``value`` names no member.
+    """
+    header = cls.header_name
+    if not isinstance(value, str):
+        known = ", ".join(repr(member.value) for member in cls)
+        raise InvalidHeaderError(
+            header, f"{value!r} is not a str; the values are {known}"
+        )
+    member = cls.from_header(value)
+    if member.value.lower() == value.strip(" \t").lower():
+        return member
+    raise InvalidHeaderError(
+        header,
+        f"{value!r} is not one {cls.__name__} value; write {member.value!r}",
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import typing as t
 
 import click
@@ -11,18 +10,14 @@ from flask import current_app
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
-from rich.table import Table
 
+from ._check import UNMATCHED as UNMATCHED
+from ._show import render
 from .audit.cli import audit_options
-from .audit.report import plain
-from .audit.report import terminal
+from .audit.cli import terminal_width
 from .reports.cli import reports_command
 from .reports.cli import suggest_command
 from .rules import Declared
-from .rules import Mode
-
-#: The pseudo-endpoint row for URLs that match no route (404 and 405 pages).
-UNMATCHED = "(unmatched URL: 404/405)"
 
 
 @click.group("headers")
@@ -41,16 +36,36 @@ def _layer(declared: Declared) -> str:
     return declared.source
 
 
+def _main_value(declared: Declared) -> str:
+    """The value without its other-types part (see ``Declared.describe``)."""
+    return (
+        declared.describe()
+        if declared.otherwise is None
+        else (declared.describe().removesuffix(f" (other types: {declared.otherwise})"))
+    )
+
+
 def _entry(declared: Declared) -> dict[str, t.Any]:
-    return {
+    entry = {
         "name": declared.name,
         "value": declared.describe(),
+        "declared_value": _main_value(declared),
+        "otherwise": declared.otherwise,
         "layer": _layer(declared),
         "declared_in": declared.source,
         "mode": declared.mode.value,
         "mimetypes": sorted(declared.mimetypes) if declared.mimetypes else None,
         "secure_only": declared.secure_only,
+        "http_value": None,
+        "http_value_omitted": False,
     }
+    plain = declared.plain
+    if plain is not None:
+        # Plain-HTTP responses get another value (a CSP without
+        # upgrade-insecure-requests), or none.
+        entry["http_value_omitted"] = plain.cancel
+        entry["http_value"] = None if plain.cancel else _main_value(plain)
+    return entry
 
 
 def route_headers(app: Flask, endpoint: str | None = None) -> list[dict[str, t.Any]]:
@@ -87,12 +102,24 @@ def route_headers(app: Flask, endpoint: str | None = None) -> list[dict[str, t.A
 @headers_cli.command("show")
 @click.option("--endpoint", help="Show only this endpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also request each GET route in process (as https://localhost/) and"
+    " mark the headers the response's own value overrode or that were not sent.",
+)
 @with_appcontext
-def show_command(endpoint: str | None, as_json: bool) -> None:
-    """Show the headers each route sends and the layer each came from.
+def show_command(endpoint: str | None, as_json: bool, check: bool) -> None:
+    """Show the headers each route is declared to send, and the layer each
+    came from.
 
-    Layers: app, blueprint:<name>, view, dynamic (computed per request).
-    Mode: default (the response's own header wins), force, append, remove.
+    These are the declarations, not a response: a view that sets a header
+    itself keeps its own value over a default-mode declaration (--check
+    requests the routes and marks those).
+
+    Layers: preset:<name>, app, blueprint:<name>, view, dynamic (computed
+    per request). Mode: default (the response's own header wins), force,
+    append, remove; HTML only, HTTPS only.
     """
     app = t.cast(Flask, t.cast(t.Any, current_app)._get_current_object())
     if "header_policy" not in app.extensions:
@@ -107,6 +134,10 @@ def show_command(endpoint: str | None, as_json: bool) -> None:
             param_hint="--endpoint",
         )
     rows = route_headers(app, endpoint)
+    if check:
+        from ._check import check_rows
+
+        check_rows(app, rows)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -116,36 +147,8 @@ def show_command(endpoint: str | None, as_json: bool) -> None:
             " HeaderPolicy(app, headers={...}) or @policy.headers({...})."
         )
         return
-    _print_table(rows)
-
-
-def _print_table(rows: list[dict[str, t.Any]]) -> None:
-    console = terminal(sys.stdout)
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    for column in ("Endpoint", "Methods", "Rule", "Header", "Value", "Layer", "Mode"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        first = True
-        for header in row["headers"] or [None]:
-            route = (
-                (row["endpoint"], ", ".join(row["methods"]), row["rule"])
-                if first
-                else ("", "", "")
-            )
-            first = False
-            if header is None:
-                table.add_row(*map(plain, route), plain("(none)"))
-                continue
-            mode = header["mode"] if header["mode"] != Mode.DEFAULT.value else ""
-            if header["mimetypes"]:
-                mode = " ".join(
-                    filter(None, [mode, "only " + ",".join(header["mimetypes"])])
-                )
-            if header["secure_only"]:
-                mode = " ".join(filter(None, [mode, "https only"]))
-            cells = (*route, header["name"], header["value"], header["layer"], mode)
-            table.add_row(*map(plain, cells))
-    console.print(table)
+    for line in render(rows, terminal_width()):
+        click.echo(line)
 
 
 @headers_cli.command("audit")
@@ -160,6 +163,7 @@ def audit_command(
     html_file: str | None,
     min_grade: str | None,
     fail_on_breaks: bool | None,
+    algorithm: str,
     timeout: float,
 ) -> None:
     """Grade each route's headers on the MDN HTTP Observatory's rules.
@@ -178,15 +182,19 @@ def audit_command(
     from .audit.cli import run_live
 
     if url is not None:
-        audits = run_live(url, paths, timeout)
+        audits = run_live(url, paths, timeout, int(algorithm))
         title = url
     else:
         from .audit.app import audit_app
 
-        app = ctx.ensure_object(ScriptInfo).load_app()
+        info = ctx.ensure_object(ScriptInfo)
+        app = info.load_app()
         with app.app_context(), progress() as on_progress:
-            audits = audit_app(app, paths=paths, on_progress=on_progress)
-        title = app.import_name
+            audits = audit_app(
+                app, paths=paths, on_progress=on_progress, algorithm=int(algorithm)
+            )
+        # Name the app as the user did (--app or FLASK_APP), not its module.
+        title = info.app_import_path or app.import_name
     emit(
         audits,
         title=title,

@@ -17,6 +17,7 @@ import http_sf
 
 from ._validate import check_value
 from ._validate import describe_char
+from ._validate import enum_missing
 from .errors import InvalidHeaderError
 
 _COOP = "Cross-Origin-Opener-Policy"
@@ -102,6 +103,11 @@ class CrossOriginOpenerPolicy(enum.StrEnum):
     header_name = enum.nonmember(_COOP)
 
     @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
+
+    @classmethod
     def from_header(cls, value: str) -> t.Self:
         """Read a value strictly; a ``report-to`` String parameter is allowed
         (and dropped).
@@ -130,6 +136,11 @@ class CrossOriginEmbedderPolicy(enum.StrEnum):
     header_name = enum.nonmember(_COEP)
 
     @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
+
+    @classmethod
     def from_header(cls, value: str) -> t.Self:
         """Read a value strictly; a ``report-to`` String parameter is allowed
         (and dropped).
@@ -152,6 +163,11 @@ class CrossOriginResourcePolicy(enum.StrEnum):
     CROSS_ORIGIN = "cross-origin"
 
     header_name = enum.nonmember(_CORP)
+
+    @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
 
     @classmethod
     def from_header(cls, value: str) -> t.Self:

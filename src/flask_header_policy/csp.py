@@ -78,6 +78,8 @@ _SANDBOX_FLAGS = frozenset(
     " allow-top-navigation-to-custom-protocols".split()
 )
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
+# Schemes that CSP sources name; written without their ":" they are hosts.
+_SCHEME_NAMES = frozenset("data blob filesystem mediastream http https ws wss".split())
 
 _ASCII_WS_RE = re.compile(r"[\t\n\f\r ]+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -261,6 +263,11 @@ def _check_source(name: str, src: object) -> None:
             f"{name}: unquoted keyword {src!r} would be read as a host named"
             f" {src!r}; write {bare.upper().replace('-', '_')} /"
             f' "{_BARE_KEYWORDS[bare]}"'
+        )
+    if bare in _SCHEME_NAMES:
+        _fail(
+            f"{name}: {src!r} would be read as a host named {src!r}; the scheme"
+            f' is written with a colon: "{bare}:"'
         )
     if bare.startswith(("nonce-", "sha256-", "sha384-", "sha512-")):
         _fail(f"{name}: nonce or hash {src!r} must be single-quoted: \"'{src}'\"")

@@ -28,11 +28,17 @@ from flask import request as request_proxy
 
 from ._apply import CompiledPolicy
 from ._apply import HeaderList
+from ._config import bool_word
+from ._config import config_bool
+from ._config import warn_unknown_keys
+from ._shapes import check_headers_shape
+from ._upgrade import with_plain_variant
 from .cookies import CookiePolicy
 from .https_redirect import HTTPSRedirect
 from .https_redirect import redirect_to_https
 from .https_redirect import REDIRECTED_KEY
 from .nonce import csp_nonce
+from .nonce import NonceUnavailableError
 from .nonce import SEALED_KEY
 from .presets import Preset
 from .presets import resolve_preset
@@ -41,6 +47,7 @@ from .reports.collector import ReportCollector
 from .rules import declare
 from .rules import Declared
 from .rules import Header
+from .rules import Mode
 from .rules import Value
 
 if t.TYPE_CHECKING:
@@ -50,6 +57,7 @@ if t.TYPE_CHECKING:
 
 Headers = cabc.Mapping[str, Value | Header | None]
 HSTS = "strict-transport-security"
+CSP = "content-security-policy"
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
 _Rules = dict[str, Declared]
@@ -110,7 +118,13 @@ class HeaderPolicy:
 
         Reads ``HEADER_POLICY_HEADERS`` (a mapping, merged under the
         ``headers`` argument), validates it, and wraps ``app.wsgi_app``.
+        An unknown ``HEADER_POLICY_*`` key warns
+        (:class:`~flask_header_policy.UnknownConfigKeyWarning`).
+
+        :raise TypeError: a config value of the wrong shape.
+        :raise ValueError: a boolean key that is not a boolean spelling.
         """
+        warn_unknown_keys(app.config)
         app.config.setdefault("HEADER_POLICY_HEADERS", {})
         app.config.setdefault("HEADER_POLICY_PRESET", None)
         app.config.setdefault("HEADER_POLICY_HSTS_ONLY_SECURE", True)
@@ -121,7 +135,9 @@ class HeaderPolicy:
         )
         preset = self._preset
         if preset is None and app.config["HEADER_POLICY_PRESET"] is not None:
-            preset = resolve_preset(app.config["HEADER_POLICY_PRESET"])
+            preset = resolve_preset(
+                app.config["HEADER_POLICY_PRESET"], source="HEADER_POLICY_PRESET"
+            )
         preset_rules: _Rules = {}
         cookies = self._cookies
         if preset is not None:
@@ -145,7 +161,10 @@ class HeaderPolicy:
             self,
             _stack(preset_rules, config_rules),
             cookies=cookies or None,
-            hsts_only_secure=bool(app.config["HEADER_POLICY_HSTS_ONLY_SECURE"]),
+            hsts_only_secure=config_bool(
+                "HEADER_POLICY_HSTS_ONLY_SECURE",
+                app.config["HEADER_POLICY_HSTS_ONLY_SECURE"],
+            ),
         )
         state.https_redirect = redirect or None
         self._states.add(state)
@@ -166,7 +185,18 @@ class HeaderPolicy:
         """Decorate a view to declare its own headers (the highest layer).
 
         Works above or below ``@app.route``; the view is returned unchanged.
+
+        :raise TypeError: ``headers`` is not a mapping, e.g. the decorator
+            was used bare (``@policy.headers`` instead of
+            ``@policy.headers({...})``), which would leave the view undecorated.
         """
+        if callable(headers) and not isinstance(headers, cabc.Mapping):
+            raise TypeError(
+                "@policy.headers needs the view's headers: write"
+                " @policy.headers({'X-Frame-Options': 'DENY'}), not a bare"
+                f" @policy.headers above {getattr(headers, '__name__', 'the view')}"
+            )
+        check_headers_shape(headers, where="@policy.headers")
 
         def decorator(view: F) -> F:
             self.add_view_headers(view, headers)
@@ -294,12 +324,34 @@ def _stack(*layers: _Rules) -> _Rules:
             if declared.cancel:
                 merged.pop(key, None)
             else:
+                if declared.inherit_otherwise:
+                    declared = _inherit_otherwise(declared, merged.get(key))
                 merged[key] = declared
     return merged
 
 
+def _inherit_otherwise(declared: Declared, lower: Declared | None) -> Declared:
+    """A mimetype-scoped declaration that left ``otherwise`` out keeps what
+    the lower layer sends to the other types: its ``otherwise``, or its
+    static value when it applied to every type."""
+    fallback = None
+    if lower is not None and lower.mode is not Mode.REMOVE:
+        fallback = lower.otherwise if lower.mimetypes is not None else lower.static
+    return dataclasses.replace(declared, otherwise=fallback, inherit_otherwise=False)
+
+
 def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] | None:
-    """``cookies=`` and ``HEADER_POLICY_COOKIES`` take the same values."""
+    """``cookies=`` and ``HEADER_POLICY_COOKIES`` take the same values (and
+    the config key a boolean word, as the environment gives it)."""
+    if isinstance(value, str) and where.startswith("HEADER_POLICY_"):
+        # From the environment: "true", "no", "0"... (JSON was tried first).
+        word = bool_word(value)
+        if word is None:
+            raise ValueError(
+                f"{where}={value!r} is not a boolean (true/false, 1/0, yes/no)"
+                " nor a JSON object of CookiePolicy options"
+            )
+        value = word
     if value is None or value is False or isinstance(value, CookiePolicy):
         return value
     if value is True:
@@ -319,6 +371,15 @@ def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] 
 def _redirect_config(
     value: t.Any, where: str
 ) -> HTTPSRedirect | t.Literal[False] | None:
+    if isinstance(value, str) and where.startswith("HEADER_POLICY_"):
+        # From the environment: "true", "no", "0"... (JSON was tried first).
+        word = bool_word(value)
+        if word is None:
+            raise ValueError(
+                f"{where}={value!r} is not a boolean (true/false, 1/0, yes/no)"
+                " nor a JSON object of HTTPSRedirect options"
+            )
+        value = word
     if value is None or value is False or isinstance(value, HTTPSRedirect):
         return value
     if value is True:
@@ -408,6 +469,9 @@ class _AppState:
                 amend(endpoint, merged)
             if self.hsts_only_secure and HSTS in merged:
                 merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
+            if self.hsts_only_secure and CSP in merged:
+                # upgrade-insecure-requests too is for HTTPS responses only.
+                merged[CSP] = with_plain_variant(merged[CSP])
             compiled = CompiledPolicy(list(merged.values()))
             for problem in compiled.problems:
                 self._problem(app, endpoint, problem)
@@ -478,6 +542,30 @@ class _AppState:
                 if app.testing or app.debug:
                     raise
                 self._report(app, endpoint, "cookies", error)
+
+    def check_nonce(self, app: Flask, request: Request) -> None:
+        """Complain when ``csp_nonce()`` is called for an endpoint whose
+        policy sends no CSP with ``NONCE``: raise under testing/debug, log a
+        warning once per endpoint in production."""
+        rule = request.url_rule
+        endpoint = None
+        if rule is not None and rule.map is app.url_map:
+            endpoint = rule.endpoint
+        compiled = self.cache.get(endpoint) or self.compiled(app, endpoint)
+        if compiled.sends_nonce:
+            return
+        error = NonceUnavailableError(
+            f"csp_nonce() was called for endpoint {endpoint!r}, whose policy sends"
+            " no Content-Security-Policy with NONCE: no header allows the nonce,"
+            " so it protects nothing (and under a CSP the element it marks is"
+            " blocked). Declare a ContentSecurityPolicy with NONCE for this view"
+            " (the strict preset has one), or stop calling csp_nonce() there."
+        )
+        if app.testing or app.debug:
+            raise error
+        if (endpoint, "nonce") not in self.reported:
+            self.reported.add((endpoint, "nonce"))
+            app.logger.warning("Header policy (logged once): %s", error)
 
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:

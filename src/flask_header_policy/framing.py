@@ -13,6 +13,7 @@ import enum
 import typing as t
 
 from ._validate import check_value
+from ._validate import enum_missing
 from .errors import InvalidHeaderError
 
 _XFO = "X-Frame-Options"
@@ -45,6 +46,11 @@ class XFrameOptions(enum.StrEnum):
 
     # An Enum turns class attributes into members; nonmember keeps a str.
     header_name = enum.nonmember(_XFO)
+
+    @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
 
     @classmethod
     def from_header(cls, value: str) -> t.Self:
@@ -89,6 +95,11 @@ class XContentTypeOptions(enum.StrEnum):
     NOSNIFF = "nosniff"
 
     header_name = enum.nonmember(_XCTO)
+
+    @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
 
     @classmethod
     def from_header(cls, value: str) -> t.Self:

@@ -8,12 +8,17 @@ a test, shares that context's ``g`` with the requests before it.)
 
 Once the response headers are built, a request that has no nonce cannot get
 one: it would not be in any header, and the script it marks would be blocked.
+Likewise, a view whose policy sends no CSP with ``NONCE`` gets an error
+under ``app.testing`` or ``app.debug`` (a warning, logged once per endpoint,
+in production).
 """
 
 from __future__ import annotations
 
 import secrets
+import typing as t
 
+from flask import current_app
 from flask import request
 
 #: Set in the WSGI environ once the policy has built the response headers.
@@ -34,8 +39,10 @@ def csp_nonce() -> str:
         <script nonce="{{ csp_nonce() }}">…</script>
 
     :raise NonceUnavailableError: when the response headers were already
-        built without a nonce (the policy of this response has none, or the
-        call comes from a streamed body after headers were sent).
+        built without a nonce (the call comes from a streamed body after
+        headers were sent); or, under ``app.testing`` or ``app.debug``, when
+        the endpoint's policy sends no CSP with ``NONCE``, so no header would
+        allow what the nonce marks.
     """
     environ = request.environ
     nonce: str | None = environ.get(NONCE_KEY)
@@ -47,5 +54,17 @@ def csp_nonce() -> str:
                 " blocked. Use a policy with NONCE for this view, and read the"
                 " nonce before the response is returned (not in a streamed body)."
             )
+        _check_policy_sends_nonce()
         nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
     return nonce
+
+
+def _check_policy_sends_nonce() -> None:
+    app = t.cast(t.Any, current_app)._get_current_object()
+    state = app.extensions.get("header_policy")
+    if state is None:
+        raise NonceUnavailableError(
+            "csp_nonce() needs a header policy that sends it: install"
+            " HeaderPolicy(app) with a ContentSecurityPolicy using NONCE"
+        )
+    state.check_nonce(app, request)

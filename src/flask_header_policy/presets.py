@@ -12,6 +12,7 @@ import dataclasses
 import json
 import types
 import typing as t
+import warnings
 from importlib import resources
 
 from .cookies import CookiePolicy
@@ -27,14 +28,16 @@ from .framing import XContentTypeOptions
 from .framing import XFrameOptions
 from .hsts import StrictTransportSecurity
 from .permissions import PermissionsPolicy
+from .permissions import UnknownFeatureWarning
 from .referrer import ReferrerPolicy
-from .rules import force
 from .rules import Header
 from .rules import only_for
 from .rules import remove
 from .rules import Value
 
 Headers = cabc.Mapping[str, Value | Header | None]
+
+_CSP_KEY = "content-security-policy"
 
 #: Where a page's CSP applies; other responses (JSON, CSS, images) need none.
 HTML = ("text/html", "application/xhtml+xml")
@@ -55,6 +58,30 @@ class Preset:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", types.MappingProxyType(dict(self.headers)))
+
+    @property
+    def csp(self) -> ContentSecurityPolicy:
+        """The preset's ``Content-Security-Policy`` as a builder (the one for
+        HTML pages when it is scoped to them), to derive a view's policy::
+
+            only_for("text/html", PRESETS["strict"].csp.with_sources(
+                "img-src", "data:"))
+
+        A plain-text CSP is read with
+        :meth:`~flask_header_policy.ContentSecurityPolicy.from_header`.
+
+        :raise KeyError: the preset has no static CSP.
+        """
+        value = next(
+            (v for k, v in self.headers.items() if k.lower() == _CSP_KEY), None
+        )
+        if isinstance(value, Header):
+            value = value.value
+        if isinstance(value, ContentSecurityPolicy):
+            return value
+        if isinstance(value, str):
+            return ContentSecurityPolicy.from_header(value)
+        raise KeyError(f"preset {self.name!r} has no static Content-Security-Policy")
 
     def replace(self, headers: Headers | None = None, **changes: t.Any) -> Preset:
         """A copy with some headers changed (``None`` drops one) or options set."""
@@ -146,12 +173,13 @@ BASIC = Preset(
     },
 )
 
-#: For JSON APIs: nothing may be loaded or framed, nothing cached.
+#: For JSON APIs: nothing may be loaded or framed, nothing cached (unless a
+#: view sets its own Cache-Control: the view's own header wins).
 API = Preset(
     "api",
     {
         "Content-Security-Policy": LOCKED_CSP,
-        "Cache-Control": force("no-store"),
+        "Cache-Control": "no-store",
         "Strict-Transport-Security": StrictTransportSecurity(
             max_age=63072000, include_subdomains=True
         ),
@@ -176,7 +204,13 @@ def _owasp() -> Preset:
         # the session cookie and storage on each page load.
         if name != "Clear-Site-Data"
     }
-    headers["Cache-Control"] = force(headers["Cache-Control"])  # type: ignore[arg-type]
+    # OWASP's list still names interest-cohort (FLoC, withdrawn): browsers
+    # ignore it, and every app using the preset should not be warned of it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownFeatureWarning)
+        headers["Permissions-Policy"] = PermissionsPolicy.from_header(
+            data["add"]["Permissions-Policy"]
+        )
     for name in data["remove"]:
         headers[name] = remove()
     return Preset("owasp", headers)
@@ -190,10 +224,15 @@ PRESETS: cabc.Mapping[str, Preset] = types.MappingProxyType(
 )
 
 
-def resolve_preset(preset: str | Preset | Headers) -> Preset:
+def resolve_preset(
+    preset: str | Preset | Headers, *, source: str = "preset="
+) -> Preset:
     """Turn ``preset=`` (a name, a :class:`Preset` or a mapping) into a Preset.
 
+    :param source: where the value came from, as messages name it
+        (``"HEADER_POLICY_PRESET"``).
     :raise ValueError: an unknown name; the message lists the known ones.
+    :raise TypeError: anything else but a mapping.
     """
     if isinstance(preset, Preset):
         return preset
@@ -205,4 +244,9 @@ def resolve_preset(preset: str | Preset | Headers) -> Preset:
                 f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}"
                 " or pass a Preset"
             ) from None
+    if not isinstance(preset, cabc.Mapping):
+        raise TypeError(
+            f"{source} must be a preset name ({', '.join(PRESETS)}), a Preset or"
+            f" a mapping of headers, not {type(preset).__name__} {preset!r}"
+        )
     return Preset("custom", preset)

@@ -12,6 +12,7 @@ import enum
 import typing as t
 
 from ._validate import check_value
+from ._validate import enum_missing
 from .errors import InvalidHeaderError
 
 _HEADER = "Referrer-Policy"
@@ -37,6 +38,11 @@ class ReferrerPolicy(enum.StrEnum):
 
     # An Enum turns class attributes into members; nonmember keeps a str.
     header_name = enum.nonmember(_HEADER)
+
+    @classmethod
+    def _missing_(cls, value: object) -> t.Any:
+        # XFrameOptions("bad") teaches like from_header, not a bare ValueError.
+        return enum_missing(cls, value)
 
     @classmethod
     def from_header(cls, value: str) -> t.Self:

@@ -18,6 +18,9 @@ import re
 import secrets
 import typing as t
 
+from ._grammar import check_grammar
+from ._grammar import check_static_csp
+from ._shapes import check_headers_shape
 from ._validate import check_name
 from ._validate import check_value
 from ._validate import plain_str
@@ -45,6 +48,16 @@ class HeaderValue(t.Protocol):
     def to_header(self) -> str: ...
 
 
+class Inherit(enum.Enum):
+    """The type of :data:`INHERIT` (an enum, so it has one value)."""
+
+    INHERIT = "inherit"
+
+
+#: ``only_for``'s default ``otherwise``: what the lower layer sends to the
+#: other types (so a view's own CSP keeps the app's fallback for JSON).
+INHERIT = Inherit.INHERIT
+
 #: A value computed per request from ``(request, response)``; ``None`` omits it.
 DynamicValue = cabc.Callable[[t.Any, t.Any], str | HeaderValue | None]
 #: A declared value: text, a number, a typed builder, or a :data:`DynamicValue`.
@@ -62,14 +75,15 @@ class Header:
     :param secure_only: send it only on requests made over HTTPS
         (``request.is_secure``), as browsers ignore HSTS on plain HTTP.
     :param otherwise: with ``mimetypes``, a static value for responses of
-        every other type.
+        every other type; :data:`~flask_header_policy.rules.INHERIT` takes the
+        lower layer's.
     """
 
     value: Value | None
     mode: Mode = Mode.DEFAULT
     mimetypes: frozenset[str] | None = None
     secure_only: bool = False
-    otherwise: str | int | HeaderValue | None = None
+    otherwise: str | int | HeaderValue | Inherit | None = None
 
 
 def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
@@ -91,13 +105,15 @@ def only_for(
     mimetypes: str | cabc.Iterable[str],
     value: Value | Header,
     *,
-    otherwise: str | int | HeaderValue | None = None,
+    otherwise: str | int | HeaderValue | Inherit | None = INHERIT,
 ) -> Header:
     """Send ``value`` only on responses of the given mimetype(s).
 
     ``only_for("text/html", csp)`` sends the CSP on HTML pages only; the check
     is one mimetype lookup per response. ``otherwise`` is a static value for
     every other response (a nonce-free CSP for JSON and static files, say).
+    Left out, other responses keep what the lower layer sends them (the
+    preset's or the app's fallback); ``otherwise=None`` sends them nothing.
     """
     if mimetypes is None:
         raise InvalidHeaderError(
@@ -198,6 +214,11 @@ class Declared:
     secure_only: bool = False
     #: For a mimetype-scoped declaration, the static value for other types.
     otherwise: str | None = None
+    #: Take ``otherwise`` from the lower layer's declaration of this name.
+    inherit_otherwise: bool = False
+    #: What plain-HTTP responses get instead (a CSP without
+    #: upgrade-insecure-requests); ``None``: the same as HTTPS ones.
+    plain: Declared | None = None
     cancel: bool = False
     #: The layer as ``flask headers show`` prints it (``blueprint:api``).
     source: str = "app"
@@ -290,7 +311,7 @@ def _nonce_template(name: str, value: HeaderValue, layer: str) -> tuple[str, ...
 
 def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
     value = header.otherwise
-    if value is None:
+    if value is None or value is INHERIT:
         return None
     if header.mimetypes is None:
         raise InvalidHeaderError(
@@ -305,17 +326,18 @@ def _declare_otherwise(name: str, header: Header, layer: str) -> str | None:
             layer=layer,
         )
     if isinstance(value, HeaderValue):
-        text = _call_to_header(name, value, layer)
+        text = check_value(name, _call_to_header(name, value, layer), layer=layer)
     elif isinstance(value, bool):
         raise InvalidHeaderError(
             name, f"{value!r} is not a header value; write the text", layer=layer
         )
-    elif isinstance(value, int):
-        text = _int_text(name, value, layer)
     else:
-        text = value
-    text = check_value(name, text, layer=layer)
+        if isinstance(value, int):
+            value = _int_text(name, value, layer)
+        text = check_value(name, value, layer=layer)
+        check_grammar(name, text, layer=layer)
     check_semantics(name, text, header.mode, layer)
+    check_static_csp(name, text, layer=layer)
     return text
 
 
@@ -332,12 +354,9 @@ def declare(
         ``"blueprint 'api'"``, ``"view 'index'"``).
     :param source: how ``flask headers show`` names it (``"blueprint:api"``).
     :raise InvalidHeaderError: on the first bad name or static value.
+    :raise TypeError: ``headers`` is not a mapping (the message shows one).
     """
-    if headers is not None and not isinstance(headers, cabc.Mapping):
-        raise TypeError(
-            "headers must be a mapping of header names to values, not"
-            f" {type(headers).__name__}"
-        )
+    check_headers_shape(headers, where=layer)
     result: dict[str, Declared] = {}
     for name, spec in (headers or {}).items():
         name = check_name(name, layer=layer)
@@ -356,7 +375,10 @@ def declare(
         if isinstance(spec, Header) and spec.mimetypes is not None:
             check_mimetypes(name, spec.mimetypes, layer)
         declared = dataclasses.replace(_declare_one(name, spec, layer), source=source)
-        if isinstance(spec, Header) and spec.otherwise is not None:
+        if isinstance(spec, Header) and spec.otherwise is INHERIT:
+            if spec.mimetypes is not None:
+                declared = dataclasses.replace(declared, inherit_otherwise=True)
+        elif isinstance(spec, Header) and spec.otherwise is not None:
             otherwise = _declare_otherwise(name, spec, layer)
             declared = dataclasses.replace(declared, otherwise=otherwise)
         if declared.key in result:
@@ -396,15 +418,17 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
                 mimetypes=scope,
                 secure_only=secure,
             )
-        text = _call_to_header(name, value, layer)
+        text = check_value(name, _call_to_header(name, value, layer), layer=layer)
     elif isinstance(value, bool):
         raise InvalidHeaderError(
             name, f"{value!r} is not a header value; write the text", layer=layer
         )
     elif isinstance(value, int):
-        text = _int_text(name, value, layer)
+        text = check_value(name, _int_text(name, value, layer), layer=layer)
+        check_grammar(name, text, layer=layer)
     elif isinstance(value, str):
-        text = value
+        text = check_value(name, value, layer=layer)
+        check_grammar(name, text, layer=layer)
     elif callable(value):
         return Declared(
             name, mode, layer, dynamic=value, mimetypes=scope, secure_only=secure
@@ -416,8 +440,8 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
             " a typed builder, a callable or None",
             layer=layer,
         )
-    text = check_value(name, text, layer=layer)
     check_semantics(name, text, mode, layer)
+    check_static_csp(name, text, layer=layer)
     return Declared(name, mode, layer, static=text, mimetypes=scope, secure_only=secure)
 
 

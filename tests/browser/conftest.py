@@ -30,6 +30,8 @@ if t.TYPE_CHECKING:
 HERE = Path(__file__).parent
 REQUIRE_ENV = "HEADER_POLICY_REQUIRE_BROWSER"
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
+#: A host name the browser resolves to 127.0.0.1 (see CHROMIUM_ARGS).
+TEST_HOST = "app.test"
 # Without the background-networking flags Chromium keeps dialling out, and
 # this closed network answers with refused connections.
 CHROMIUM_ARGS = [
@@ -46,6 +48,10 @@ CHROMIUM_ARGS = [
     # on loopback), so those tests serve a throwaway self-signed certificate.
     # Report uploads ignore a context's ignore_https_errors: only this works.
     "--ignore-certificate-errors",
+    # http://app.test:PORT reaches the test servers on 127.0.0.1 under a
+    # name that is not loopback: Chromium treats loopback origins as secure
+    # and would hide what a real plain-HTTP site suffers.
+    f"--host-resolver-rules=MAP {TEST_HOST} 127.0.0.1",
 ]
 
 

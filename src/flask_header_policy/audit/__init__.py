@@ -8,7 +8,9 @@ checks two responses for a reused CSP nonce. Nothing here imports Flask.
 
 from __future__ import annotations
 
+from ._scoring import ALGORITHMS as ALGORITHMS
 from ._scoring import curve as curve
+from ._scoring import DEFAULT_ALGORITHM as DEFAULT_ALGORITHM
 from ._scoring import grade_for_score as grade_for_score
 from ._scoring import passes as passes
 from ._scoring import SCORE_TABLE as SCORE_TABLE

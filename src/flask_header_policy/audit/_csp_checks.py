@@ -41,13 +41,19 @@ _KEYWORDS = frozenset(
 _PLAIN_SCHEMES = frozenset({"data:", "http:", "https:"})
 _NONCE_OR_HASH = ("'nonce-", "'sha256-", "'sha384-", "'sha512-")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+# A nonce or hash that browsers accept (CSP3 nonce-source / hash-source, as
+# the CSP Evaluator checks them since 2026-05): only these cancel
+# 'unsafe-inline'; a malformed one ('nonce-', 'sha256-!!') cancels nothing.
+_WELL_FORMED_RE = re.compile(
+    r"'(?:nonce|sha256|sha384|sha512)-[A-Za-z0-9+/_-]+={0,2}'", re.IGNORECASE
+)
 _STRICT = (
     "script-src 'nonce-{random}' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
 )
 
 
 def _has_nonce_or_hash(sources: list[str]) -> bool:
-    return any(s.lower().startswith(_NONCE_OR_HASH) for s in sources)
+    return any(_WELL_FORMED_RE.fullmatch(s) for s in sources)
 
 
 def nonces_in(value: str) -> set[str]:
@@ -331,7 +337,17 @@ def csp_findings(
                 "info",
                 "csp-no-reporting",
                 "The CSP has no report-uri nor report-to: violations go unseen",
-                "Add report-to with a Reporting-Endpoints header.",
+                "Add report-to with a Reporting-Endpoints header, and report-uri.",
+            )
+        )
+    elif "report-uri" not in names:
+        out.append(
+            Finding(
+                "info",
+                "csp-report-to-only",
+                "The CSP reports only through report-to, which only Chromium-based"
+                " browsers support: violations in other browsers go unseen",
+                "Add a report-uri to the same endpoint next to report-to.",
             )
         )
     return out

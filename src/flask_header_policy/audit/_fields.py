@@ -13,7 +13,7 @@ import typing as t
 
 from ._decode import decode_text
 
-__all__ = ["Fields", "collect", "decode_body"]
+__all__ = ["Fields", "collect", "decode_body", "is_text"]
 
 _WS = " \t"
 
@@ -89,3 +89,33 @@ def decode_body(body: object, content_type: str | None) -> str | None:
     if not isinstance(body, bytes | bytearray | memoryview):
         return None
     return decode_text(bytes(body), content_type)
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+# How much of a body is looked at: binary data shows itself early.
+_SNIFF = 4096
+
+
+def is_text(body: object, content_type: str | None) -> bool:
+    """Whether ``body`` is text an HTML parser can read at all.
+
+    ``False`` when the start of the body, decoded as the Content-Type (or a
+    byte order mark) says, holds a NUL character: an image, compressed bytes
+    sent without ``Content-Encoding``, and other binary data do; HTML does
+    not. An empty or missing body is text.
+    """
+    if isinstance(body, str):
+        return "\x00" not in body[:_SNIFF]
+    if not isinstance(body, bytes | bytearray | memoryview):
+        return True
+    head = bytes(body[: _SNIFF * 4])
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(codec, errors="replace")
+            return "\x00" not in text[:_SNIFF]
+    text = decode_body(head, content_type) or ""
+    return "\x00" not in text[:_SNIFF]

@@ -1,8 +1,10 @@
 """The MDN HTTP Observatory's result names, modifiers and grading curve.
 
 Facts from the Observatory's published scanner (``src/grader/charts.js`` and
-``src/scanner/index.js`` of mdn/mdn-http-observatory, algorithm as in npm
-1.4.x); the descriptions are our own words.
+``src/scanner/index.js`` of mdn/mdn-http-observatory); the descriptions are
+our own words. Algorithm 5 (tags v1.5.0 to v1.6.3) is what MDN's site runs
+and the default; algorithm 6 (merged in PR #498, not yet released) adds the
+``cross-origin-opener-policy`` and ``cross-origin-embedder-policy`` tests.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import collections.abc as cabc
 import types
 
 __all__ = [
+    "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
     "MINIMUM_SCORE_FOR_EXTRA_CREDIT",
     "SCORE_TABLE",
     "TEST_NAMES",
@@ -18,6 +22,11 @@ __all__ = [
     "grade_for_score",
     "passes",
 ]
+
+#: The Observatory scoring algorithms the grader implements.
+ALGORITHMS: tuple[int, ...] = (5, 6)
+#: What MDN's site runs today (algorithm 5, scanner v1.5.0 to v1.6.3).
+DEFAULT_ALGORITHM = 5
 
 #: Bonuses count only when the score without them is at least this.
 MINIMUM_SCORE_FOR_EXTRA_CREDIT = 90
@@ -147,12 +156,43 @@ _TABLE: dict[str, tuple[int, str]] = {
         0, "Cross-Origin-Resource-Policy: cross-origin"),
     "corp-not-implemented": (0, "No Cross-Origin-Resource-Policy"),
     "corp-header-invalid": (-5, "Cross-Origin-Resource-Policy not recognised"),
+    # cross-origin-opener-policy (algorithm 6)
+    "coop-implemented-with-same-origin": (
+        10, "Cross-Origin-Opener-Policy: same-origin (algorithm 6)"),
+    "coop-implemented-with-same-origin-allow-popups": (
+        10, "Cross-Origin-Opener-Policy: same-origin-allow-popups (algorithm 6)"),
+    "coop-implemented-with-noopener-allow-popups": (
+        10, "Cross-Origin-Opener-Policy: noopener-allow-popups (algorithm 6)"),
+    "coop-implemented-with-unsafe-none": (
+        0, "Cross-Origin-Opener-Policy: unsafe-none (algorithm 6)"),
+    "coop-not-implemented": (
+        0, "No Cross-Origin-Opener-Policy (algorithm 6)"),
+    "coop-header-invalid": (
+        -5, "Cross-Origin-Opener-Policy not recognised, or sent twice"
+        " (algorithm 6)"),
+    # cross-origin-embedder-policy (algorithm 6)
+    "coep-implemented-with-require-corp": (
+        10, "Cross-Origin-Embedder-Policy: require-corp (algorithm 6)"),
+    "coep-implemented-with-credentialless": (
+        10, "Cross-Origin-Embedder-Policy: credentialless (algorithm 6)"),
+    "coep-implemented-with-unsafe-none": (
+        0, "Cross-Origin-Embedder-Policy: unsafe-none (algorithm 6)"),
+    "coep-not-implemented": (
+        0, "No Cross-Origin-Embedder-Policy (algorithm 6)"),
+    "coep-header-invalid": (
+        -5, "Cross-Origin-Embedder-Policy not recognised, or sent twice"
+        " (algorithm 6)"),
+    # any test that reads the HTML body (subresource-integrity here)
+    "html-not-parseable": (
+        -20, "Served as HTML, but the body is not text that an HTML parser"
+        " can read"),
 }  # fmt: skip
 
 #: result name -> (score modifier, short description).
 SCORE_TABLE: cabc.Mapping[str, tuple[int, str]] = types.MappingProxyType(_TABLE)
 
-#: The Observatory's test names, in its order; ``redirection`` needs a live scan.
+#: The Observatory's test names, in its order; ``redirection`` needs a live
+#: scan, and the last two count in algorithm 6 only.
 TEST_NAMES: tuple[str, ...] = (
     "content-security-policy",
     "cookies",
@@ -164,6 +204,8 @@ TEST_NAMES: tuple[str, ...] = (
     "x-content-type-options",
     "x-frame-options",
     "cross-origin-resource-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
 )
 
 # The one result the Observatory counts as passed despite a penalty.

@@ -24,6 +24,7 @@ from . import grade_response
 from ._decode import ContentDecoder
 from ._decode import DecodeError
 from ._decode import UnsupportedEncoding
+from ._scoring import DEFAULT_ALGORITHM
 from ._types import Finding
 from ._types import TestResult
 from .results import body_not_decoded
@@ -214,6 +215,7 @@ def audit_app(
     *,
     paths: cabc.Iterable[str] = (),
     on_progress: ProgressCallback | None = None,
+    algorithm: int = DEFAULT_ALGORITHM,
 ) -> list[RouteAudit]:
     """Grade every GET route of ``app`` as if served at ``https://localhost/``.
 
@@ -242,6 +244,8 @@ def audit_app(
 
     :param paths: extra paths to audit (query strings allowed).
     :param on_progress: ``on_progress(done, total, path)`` before each fetch.
+    :param algorithm: the Observatory's scoring algorithm, 5 or 6 (see
+        :func:`~flask_header_policy.audit.grade_response`).
     """
     targets = _targets(app, paths)
     client = app.test_client(use_cookies=False)
@@ -265,7 +269,9 @@ def audit_app(
                 audits.append(RouteAudit.raised(path, endpoint, url, exc))
                 continue
             source = _csp_source(app, endpoint)
-            result = grade_response(headers, body=body, url=url, csp_source=source)
+            result = grade_response(
+                headers, body=body, url=url, csp_source=source, algorithm=algorithm
+            )
             if redirection is not None:
                 result = result.with_tests(TestResult.make("redirection", redirection))
             reused = compare_nonces(headers, again) if again else None

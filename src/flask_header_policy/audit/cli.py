@@ -10,16 +10,21 @@ from __future__ import annotations
 import collections
 import collections.abc as cabc
 import contextlib
+import os
+import shutil
 import sys
 import typing as t
 import urllib.parse
 
 import click
 
+from .._text import printable
+from ._scoring import ALGORITHMS
+from ._scoring import DEFAULT_ALGORITHM
 from .results import GRADES
 from .results import RouteAudit
 
-__all__ = ["audit_options", "emit", "main", "progress", "run_live"]
+__all__ = ["audit_options", "emit", "main", "progress", "run_live", "terminal_width"]
 
 F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
 
@@ -37,6 +42,17 @@ def _grade(ctx: click.Context, param: click.Parameter, value: str | None) -> str
             f"{value!r} is not a grade: use one of {', '.join(GRADES)}"
         )
     return grade
+
+
+def terminal_width() -> int | None:
+    """The width to wrap output to: ``COLUMNS`` when set, the terminal's when
+    stdout is one, else ``None`` (a pipe: one line per row, for ``grep``)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def audit_options(f: F) -> F:
@@ -75,6 +91,15 @@ def audit_options(f: F) -> F:
             " --min-grade; --allow-breaks checks the grade only.",
         ),
         click.option(
+            "--algorithm",
+            type=click.Choice([str(a) for a in ALGORITHMS]),
+            default=str(DEFAULT_ALGORITHM),
+            show_default=True,
+            help="The Observatory's scoring algorithm: 5 is what MDN's site"
+            " runs; 6 (its next release) also scores Cross-Origin-Opener-Policy"
+            " and Cross-Origin-Embedder-Policy.",
+        ),
+        click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
             default=10.0,
@@ -89,36 +114,34 @@ def audit_options(f: F) -> F:
 
 
 class _Progress:
-    """``on_progress`` callback: lines on stderr, or a progress bar on a tty."""
+    """``on_progress`` callback: lines on stderr, or one line rewritten in
+    place on a terminal (and cleared at the end)."""
 
-    def __init__(self, stack: contextlib.ExitStack, threshold: int) -> None:
-        self.stack = stack
+    def __init__(self, threshold: int) -> None:
         self.threshold = threshold
-        self.bar: t.Any = None
-        self.task: t.Any = None
+        self.live = sys.stderr.isatty()
+        self.shown = False
 
     def __call__(self, done: int, total: int, path: str) -> None:
-        if total < self.threshold or not path:
+        if total < self.threshold:
             return
-        if self.bar is None and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress
-
-            console = Console(stderr=True)
-            self.bar = self.stack.enter_context(
-                Progress(console=console, transient=True)
-            )
-            self.task = self.bar.add_task("auditing", total=total)
-        from .report import printable
-
-        if self.bar is not None:
-            from rich.markup import escape
-
-            # The default description column reads Rich markup: escape it.
-            description = escape(f"auditing {printable(path)}")
-            self.bar.update(self.task, completed=done, description=description)
+        if not path:
+            self.clear()
+            return
+        line = f"auditing {done + 1}/{total} {printable(path)}"
+        if self.live:
+            width = shutil.get_terminal_size().columns - 1
+            sys.stderr.write("\r\x1b[K" + line[:width])
+            sys.stderr.flush()
+            self.shown = True
         else:
-            click.echo(f"auditing {done + 1}/{total} {printable(path)}", err=True)
+            click.echo(line, err=True)
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 @contextlib.contextmanager
@@ -127,11 +150,19 @@ def progress(threshold: int = PROGRESS_FROM) -> cabc.Iterator[_Progress]:
 
     :param threshold: report nothing when there are fewer routes than this.
     """
-    with contextlib.ExitStack() as stack:
-        yield _Progress(stack, threshold)
+    bar = _Progress(threshold)
+    try:
+        yield bar
+    finally:
+        bar.clear()
 
 
-def run_live(url: str, paths: cabc.Sequence[str], timeout: float) -> list[RouteAudit]:
+def run_live(
+    url: str,
+    paths: cabc.Sequence[str],
+    timeout: float,
+    algorithm: int = DEFAULT_ALGORITHM,
+) -> list[RouteAudit]:
     """Audit ``url`` and each of ``paths`` on its site; errors become usage-free.
 
     :raise click.ClickException: httpx is missing, or a URL cannot be audited.
@@ -152,10 +183,8 @@ def run_live(url: str, paths: cabc.Sequence[str], timeout: float) -> list[RouteA
         for index, target in enumerate(urls):
             on_progress(index, len(urls), target)
             try:
-                audits.append(audit_url(target, timeout=timeout))
+                audits.append(audit_url(target, timeout=timeout, algorithm=algorithm))
             except AuditError as exc:
-                from .report import printable
-
                 raise click.ClickException(printable(exc)) from None
     return audits
 
@@ -179,14 +208,14 @@ def emit(
     """
     from .report import failing
     from .report import print_table
-    from .report import printable
     from .report import render_html
     from .report import render_json
 
     if as_json:
         click.echo(render_json(audits))
     else:
-        print_table(audits, sys.stdout)
+        for line in print_table(audits, width=terminal_width()):
+            click.echo(line)
     if html_file is not None:
         try:
             with open(html_file, "w", encoding="utf-8") as f:
@@ -231,6 +260,7 @@ def audit_command(
     html_file: str | None,
     min_grade: str | None,
     fail_on_breaks: bool | None,
+    algorithm: str,
     timeout: float,
 ) -> None:
     """Grade URL's response headers on the MDN HTTP Observatory's rules.
@@ -239,7 +269,7 @@ def audit_command(
     Redirects are followed; for an https:// URL the http:// variant is
     probed too, for the redirection test.
     """
-    audits = run_live(url, paths, timeout)
+    audits = run_live(url, paths, timeout, int(algorithm))
     emit(
         audits,
         title=url,

@@ -24,7 +24,13 @@ from ._types import Finding
 from ._types import SEVERITIES
 from ._types import Severity
 
-__all__ = ["Finding", "collect_findings", "compare_nonces"]
+__all__ = [
+    "DOCUMENT_TYPES",
+    "Finding",
+    "collect_findings",
+    "compare_nonces",
+    "is_document",
+]
 
 #: Headers the OWASP Secure Headers Project recommends removing (its
 #: ``ci/headers_remove.json``, shipped as the package's ``owasp.json``).
@@ -160,8 +166,9 @@ def _cookies(fields: Fields, https: bool) -> cabc.Iterator[Finding]:
         low = name.lower()
         session = "sess" in low or "login" in low
         if not cookie.secure:
+            # The same severity over HTTP and HTTPS, in process and live.
             yield Finding(
-                "high" if session and https else "medium",
+                "high" if session else "medium",
                 "cookie-without-secure",
                 f"Cookie {name!r} lacks Secure and can be sent over HTTP",
                 f"Add Secure to the {name!r} cookie.",
@@ -228,16 +235,55 @@ def _cors(fields: Fields, origin: str | None) -> cabc.Iterator[Finding]:
         )
 
 
+#: Responses a browser renders as a page, where a CSP limits scripts.
+DOCUMENT_TYPES = frozenset(
+    {
+        "",
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+    }
+)
+
+
+def is_document(content_type: str | None) -> bool:
+    """Whether a response of this Content-Type is a page (HTML, XHTML, SVG,
+    XML, or no type at all) rather than CSS, JavaScript, an image or JSON."""
+    return (content_type or "").split(";")[0].strip().lower() in DOCUMENT_TYPES
+
+
+def _not_a_page(finding: Finding, content_type: str) -> Finding:
+    """A missing CSP on CSS, JS, images or JSON: no script can be injected."""
+    mime = content_type.split(";")[0].strip()[:60]
+    return Finding(
+        "info",
+        finding.code,
+        f"No CSP on a {mime} response: it is not a page, so there is no script"
+        " to inject here (the Observatory still takes its 25 points)",
+        "Nothing to protect; for the points, send a locked CSP:"
+        " default-src 'none'; frame-ancestors 'none'.",
+    )
+
+
 def collect_findings(
     fields: Fields, html: HtmlFacts, *, https: bool, origin: str | None = None
 ) -> list[Finding]:
     """Every finding for one response, worst first, each reported once."""
+    csp = csp_findings(
+        fields.all("Content-Security-Policy"),
+        list(html.csp),
+        report_only=bool(fields.joined("Content-Security-Policy-Report-Only")),
+    )
+    content_type = fields.first("Content-Type")
+    if not is_document(content_type):
+        csp = [
+            _not_a_page(f, content_type or "") if f.code == "csp-missing" else f
+            for f in csp
+        ]
     found = [
-        *csp_findings(
-            fields.all("Content-Security-Policy"),
-            list(html.csp),
-            report_only=bool(fields.joined("Content-Security-Policy-Report-Only")),
-        ),
+        *csp,
         *_hsts(fields, https),
         *_cookies(fields, https),
         *_cors(fields, origin),

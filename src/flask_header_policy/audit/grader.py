@@ -27,6 +27,13 @@ Where one response cannot show what the Observatory sees, the rule is:
   nosniff. HSTS sent twice stays invalid, as for the Observatory.
 - **Multiple policies** defining a CSP directive keep only the sources they
   all list (the Observatory's own merge is looser about paths).
+- **Algorithm**: 5 (what MDN's site runs) by default; ``algorithm=6`` adds
+  the ``cross-origin-opener-policy`` and ``cross-origin-embedder-policy``
+  tests of the Observatory's next release.
+- **Unparseable HTML**: the Observatory gives ``html-not-parseable`` when its
+  HTML parser gives up; the scanner here reads any text, so the result goes
+  to a body served as HTML that is not text at all (it holds NUL
+  characters: binary data, compressed bytes without ``Content-Encoding``).
 """
 
 from __future__ import annotations
@@ -35,7 +42,11 @@ import collections.abc as cabc
 import urllib.parse
 
 from ..cookies import parse_set_cookie
+from ..cross_origin import CrossOriginEmbedderPolicy
+from ..cross_origin import CrossOriginOpenerPolicy
 from ..cross_origin import CrossOriginResourcePolicy
+from ..cross_origin import parse_coep
+from ..cross_origin import parse_coop
 from ..cross_origin import parse_corp
 from ..framing import parse_x_content_type_options
 from ..framing import parse_x_frame_options
@@ -44,11 +55,15 @@ from ..referrer import parse_referrer_policy
 from ..referrer import ReferrerPolicy
 from ._breaks import predict
 from ._csp_grade import grade_csp
+from ._explain import explain
 from ._fields import collect
 from ._fields import decode_body
 from ._fields import Fields
+from ._fields import is_text
 from ._html import HtmlFacts
 from ._html import scan_html
+from ._scoring import ALGORITHMS
+from ._scoring import DEFAULT_ALGORITHM
 from ._types import GradeResult
 from ._types import SEVERITIES
 from ._types import TestResult
@@ -204,9 +219,13 @@ def _origin(url: urllib.parse.SplitResult) -> tuple[str, str, int | None]:
     return (url.scheme, (url.hostname or "").lower(), port or default)
 
 
-def _sri(fields: Fields, html: HtmlFacts, page: urllib.parse.SplitResult) -> str:
+def _sri(
+    fields: Fields, html: HtmlFacts, page: urllib.parse.SplitResult, text: bool
+) -> str:
     if not _html(fields):
         return "sri-not-implemented-response-not-html"
+    if not text:
+        return "html-not-parseable"
     if not html.scripts:
         return "sri-not-implemented-but-no-scripts-loaded"
     result: str | None = None
@@ -272,6 +291,45 @@ def _xfo(fields: Fields, via_csp: bool) -> str:
     return "x-frame-options-header-invalid"
 
 
+_COOP_RESULTS = {
+    CrossOriginOpenerPolicy.SAME_ORIGIN: "coop-implemented-with-same-origin",
+    CrossOriginOpenerPolicy.SAME_ORIGIN_ALLOW_POPUPS: (
+        "coop-implemented-with-same-origin-allow-popups"
+    ),
+    CrossOriginOpenerPolicy.NOOPENER_ALLOW_POPUPS: (
+        "coop-implemented-with-noopener-allow-popups"
+    ),
+    CrossOriginOpenerPolicy.UNSAFE_NONE: "coop-implemented-with-unsafe-none",
+}
+_COEP_RESULTS = {
+    CrossOriginEmbedderPolicy.REQUIRE_CORP: "coep-implemented-with-require-corp",
+    CrossOriginEmbedderPolicy.CREDENTIALLESS: "coep-implemented-with-credentialless",
+    CrossOriginEmbedderPolicy.UNSAFE_NONE: "coep-implemented-with-unsafe-none",
+}
+# The Observatory reads a COOP or COEP value up to here.
+_COOP_COEP_MAX = 1024
+
+
+def _coop(fields: Fields) -> str:
+    values = fields.all("Cross-Origin-Opener-Policy")
+    if not values:
+        return "coop-not-implemented"
+    policy = parse_coop(values[0][:_COOP_COEP_MAX].strip())
+    if len(values) > 1 or policy is None:
+        return "coop-header-invalid"
+    return _COOP_RESULTS[policy]
+
+
+def _coep(fields: Fields) -> str:
+    values = fields.all("Cross-Origin-Embedder-Policy")
+    if not values:
+        return "coep-not-implemented"
+    policy = parse_coep(values[0][:_COOP_COEP_MAX].strip())
+    if len(values) > 1 or policy is None:
+        return "coep-header-invalid"
+    return _COEP_RESULTS[policy]
+
+
 def _corp(fields: Fields) -> str:
     value = fields.joined("Cross-Origin-Resource-Policy")
     if not value:
@@ -288,8 +346,12 @@ def grade_response(
     origin: str | None = None,
     hsts_preloaded: bool = False,
     csp_source: str | None = None,
+    algorithm: int = DEFAULT_ALGORITHM,
 ) -> GradeResult:
-    """Grade one response on the MDN HTTP Observatory's rules; never raises.
+    """Grade one response on the MDN HTTP Observatory's rules.
+
+    Never raises on any response; only an ``algorithm`` that is not one of
+    :data:`~flask_header_policy.audit.ALGORITHMS` raises.
 
     :param headers: the response's ``(name, value)`` header fields, repeated
         fields kept (a mapping or Werkzeug ``Headers`` also works).
@@ -302,10 +364,20 @@ def grade_response(
     :param hsts_preloaded: whether the host is on the HSTS preload list.
     :param csp_source: the layer that declared the CSP (``"preset:strict"``,
         ``"blueprint:admin"``), named in the fixes of blocked resources.
+    :param algorithm: the Observatory's scoring algorithm: 5 (what MDN's site
+        runs) or 6 (adds ``cross-origin-opener-policy`` and
+        ``cross-origin-embedder-policy``, +10 each for the strong values).
     :return: the score, the grade, one :class:`TestResult` per test, the
-        :class:`Finding` list, and the :class:`Blocked` resources (``breaks``:
-        enforced; ``reports``: report-only).
+        :class:`Finding` list (with a finding for every test that cost
+        points), and the :class:`Blocked` resources (``breaks``: enforced;
+        ``reports``: report-only).
+    :raise ValueError: an unknown ``algorithm``.
     """
+    if algorithm not in ALGORITHMS or isinstance(algorithm, bool):
+        raise ValueError(
+            f"unknown Observatory algorithm {algorithm!r}: choose one of"
+            f" {', '.join(map(str, ALGORITHMS))}"
+        )
     fields = collect(headers)
     try:
         page = urllib.parse.urlsplit(url if isinstance(url, str) else "")
@@ -313,9 +385,12 @@ def grade_response(
         page = urllib.parse.urlsplit("")
     https = page.scheme.lower() == "https"
     html = HtmlFacts()
+    parseable = True
     if _html(fields):
         content_types = fields.all("Content-Type")
-        text = decode_body(body, content_types[-1] if content_types else None)
+        content_type = content_types[-1] if content_types else None
+        parseable = is_text(body, content_type)
+        text = decode_body(body, content_type)
         if text:
             html = scan_html(text)
     report_only = bool(fields.joined("Content-Security-Policy-Report-Only"))
@@ -337,17 +412,22 @@ def grade_response(
         TestResult.make("cross-origin-resource-sharing", _cors(fields, origin)),
         TestResult.make("referrer-policy", _referrer(fields, html)),
         TestResult.make("strict-transport-security", hsts),
-        TestResult.make("subresource-integrity", _sri(fields, html, page)),
+        TestResult.make("subresource-integrity", _sri(fields, html, page, parseable)),
         TestResult.make("x-content-type-options", _xcto(fields)),
         TestResult.make("x-frame-options", _xfo(fields, csp.frame_ancestors)),
         TestResult.make("cross-origin-resource-policy", _corp(fields)),
     ]
+    if algorithm >= 6:
+        tests.append(TestResult.make("cross-origin-opener-policy", _coop(fields)))
+        tests.append(TestResult.make("cross-origin-embedder-policy", _coep(fields)))
     findings = collect_findings(fields, html, https=https, origin=origin)
+    url_text = url if isinstance(url, str) else ""
+    findings += explain(tests, findings, fields, html, url_text)
     breaks, reports, predicted = predict(
         html.page,
         fields.all("Content-Security-Policy"),
         fields.all("Content-Security-Policy-Report-Only"),
-        url if isinstance(url, str) else "https://localhost/",
+        url_text or "https://localhost/",
         csp_source if isinstance(csp_source, str) else None,
     )
     # What breaks the page leads: sorted by severity, blocked items first.

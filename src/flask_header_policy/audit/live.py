@@ -51,6 +51,9 @@ from ._decode import accept_encoding
 from ._decode import ContentDecoder
 from ._decode import DecodeError
 from ._decode import UnsupportedEncoding
+from ._explain import explain
+from ._fields import collect
+from ._scoring import DEFAULT_ALGORITHM
 from ._types import Finding
 from ._types import TestResult
 from .results import AuditError
@@ -349,6 +352,7 @@ def audit_url(
     client: httpx.Client | None = None,
     check_http: bool = True,
     http_port: int = 80,
+    algorithm: int = DEFAULT_ALGORITHM,
 ) -> RouteAudit:
     """Fetch ``url`` (following redirects) and grade the final response.
 
@@ -367,6 +371,8 @@ def audit_url(
     :param check_http: probe the ``http://`` variant of an ``https://`` URL
         for the ``redirection`` test (see the module documentation).
     :param http_port: the port of that probe (the Observatory's ``httpPort``).
+    :param algorithm: the Observatory's scoring algorithm, 5 or 6 (see
+        :func:`~flask_header_policy.audit.grade_response`).
     :raise AuditError: the URL is invalid, or the host cannot be resolved,
         refuses the connection, fails TLS, times out, speaks no HTTP, or
         redirects more than :data:`MAX_REDIRECTS` times.
@@ -391,12 +397,16 @@ def audit_url(
             again = _follow(http, final.url, timeout=timeout, max_bytes=0)
             reused = compare_nonces(first.headers, again.headers)
             findings.extend([reused] if reused else [])
-        result = grade_response(first.headers, body=first.body, url=final.url)
+        result = grade_response(
+            first.headers, body=first.body, url=final.url, algorithm=algorithm
+        )
         if check_http or url.startswith("http:"):
-            redirection = _redirection(
-                http, url, first, timeout=timeout, port=http_port
+            redirection = TestResult.make(
+                "redirection",
+                _redirection(http, url, first, timeout=timeout, port=http_port),
             )
-            result = result.with_tests(TestResult.make("redirection", redirection))
+            result = result.with_tests(redirection)
+            findings.extend(explain([redirection], (), collect(first.headers)))
     finally:
         if own:
             http.close()

@@ -9,14 +9,14 @@ from __future__ import annotations
 import collections.abc as cabc
 import datetime
 import json
-import re
 import typing as t
 from importlib import resources
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import click
 
+from .._text import indented
+from .._text import printable
+from .._text import table
 from ._types import Blocked
 from .results import below
 from .results import grade_rank
@@ -25,9 +25,7 @@ from .results import RouteAudit
 
 __all__ = [
     "failing",
-    "grade_cell",
     "grade_colour",
-    "plain",
     "printable",
     "print_table",
     "render_html",
@@ -40,34 +38,6 @@ MAX_LISTED = 100
 #: Shown for the 404 page, which no endpoint serves.
 NO_ENDPOINT = "(no route: 404)"
 _TOP_FINDINGS = 3
-# C0 controls (ESC among them), DEL, C1 controls (U+009B is CSI to some
-# terminals), and the line separators and bidi controls that can make text
-# read otherwise than it is.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: object) -> str:
-    """``text`` with every control character shown as an escape (``\\x1b``).
-
-    Text from a response, a URL or a declaration goes through this before
-    it reaches a terminal, so it can never move the cursor, retitle the
-    window or open an OSC 8 link.
-    """
-    return _UNPRINTABLE.sub(_escape, str(text))
-
-
-def plain(text: object, style: str = "") -> Text:
-    """A Rich ``Text`` of :func:`printable` ``text``: never read as markup."""
-    return Text(printable(text), style=style)
-
-
 def grade_colour(grade: str) -> str:
     """A CSS colour for ``grade``: green for A, through amber, to red for F."""
     letter = grade[:1].upper()
@@ -81,13 +51,13 @@ def grade_colour(grade: str) -> str:
     }.get(letter, "#c62828")
 
 
-def _rich_style(grade: str) -> str:
+def _grade_colour_name(grade: str) -> str:
     rank = grade_rank(grade) if grade in GRADES else len(GRADES)
     if rank <= GRADES.index("A-"):
-        return "bold green"
+        return "green"
     if rank <= GRADES.index("C-"):
-        return "bold yellow"
-    return "bold red"
+        return "yellow"
+    return "red"
 
 
 def _endpoint(audit: RouteAudit) -> str:
@@ -102,6 +72,7 @@ def to_data(audits: cabc.Iterable[RouteAudit]) -> list[dict[str, t.Any]]:
         {
             "path": audit.path,
             "endpoint": audit.endpoint,
+            "document": audit.document,
             "url": audit.url,
             "status": audit.status,
             "error": audit.error,
@@ -174,122 +145,185 @@ def failing(
     ]
 
 
-def grade_cell(audit: RouteAudit) -> Text:
-    """The grade, and the "breaks" verdict next to it when the CSP blocks
-    something in the page."""
-    cell = Text(audit.grade, style=_rich_style(audit.grade))
-    if audit.breaks:
-        cell.append(" breaks", style="bold red")
-    return cell
+def _grade_cell(grade: str) -> str:
+    # click.style adds colour; click.echo drops it when stdout is no terminal.
+    return click.style(grade, fg=_grade_colour_name(grade), bold=True)
 
 
-def terminal(out: t.TextIO) -> Console:
-    """A console for tables: folded to the terminal, never folded in a pipe.
+def _breaks_cell() -> str:
+    return click.style("breaks", fg="red", bold=True)
 
-    Piped output keeps one line per row, as ``flask routes`` does, so that
-    ``grep`` finds a whole header value.
-    """
-    return Console(file=out, width=None if out.isatty() else 100_000, soft_wrap=False)
+
+def _verdict(audit: RouteAudit) -> str:
+    """Status, grade (and "breaks"), score: the summary line of a route."""
+    status = "error" if audit.error else audit.status
+    breaks = f" {_breaks_cell()}" if audit.breaks else ""
+    return f"{status}  grade {_grade_cell(audit.grade)}{breaks}  score {audit.score}"
+
+
+def _route_cell(audit: RouteAudit) -> str:
+    if audit.document:
+        return audit.path
+    return f"{audit.path} ({audit.mimetype or 'no type'}: not a page)"
 
 
 def print_table(
     audits: cabc.Sequence[RouteAudit],
-    out: t.TextIO,
     *,
+    width: int | None = None,
     details: bool | None = None,
-) -> None:
-    """Print one row per route: route, status, grade, score, top findings.
+) -> list[str]:
+    """The lines of the terminal report: one row per route (route, status,
+    grade, score, top findings), as a table when it fits ``width``, else one
+    block per route.
 
-    :param details: also print each route's tests, findings with fixes and
+    Every value is printed as plain text, control characters escaped.
+
+    :param width: the terminal's width; ``None`` (a pipe) never wraps.
+    :param details: also give each route's tests, findings with fixes and
         redirects; by default only when there is a single route.
     """
-    console = terminal(out)
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     # Live audits have no endpoints: leave the column out.
     endpoints = any(not audit.redirects for audit in audits)
-    columns = ["Route", "Endpoint", "Status", "Grade", "Score", "Top findings"]
-    for column in columns if endpoints else columns[:1] + columns[2:]:
-        table.add_column(column, overflow="fold")
+    header = ["Route", "Endpoint", "Status", "Grade", "Score", "Top findings"]
+    rows = []
     for audit in audits:
         findings = audit.result.findings[:_TOP_FINDINGS]
         lines = [printable(f"{f.severity}: {f.message}") for f in findings]
         more = len(audit.result.findings) - len(findings)
         if more > 0:
             lines.append(f"(+{more} more)")
-        cells: list[Text] = [
-            plain(audit.path),
-            plain(_endpoint(audit)),
-            plain("error" if audit.error else audit.status),
-            grade_cell(audit),
-            plain(audit.score),
-            Text("\n".join(lines) or "-"),
-        ]
-        table.add_row(*(cells if endpoints else cells[:1] + cells[2:]))
-    console.print(table)
+        rows.append(
+            [
+                _route_cell(audit),
+                _endpoint(audit),
+                "error" if audit.error else str(audit.status),
+                audit.grade + (" breaks" if audit.breaks else ""),
+                str(audit.score),
+                "\n".join(lines) or "-",
+            ]
+        )
+    if not endpoints:
+        header.pop(1)
+        for row in rows:
+            row.pop(1)
+    grade_column = header.index("Grade")
+    wrapping = {0: 20, len(header) - 1: 40}
+    out = table(header, rows, width=width, wrap_columns=wrapping)
+    if out is None:
+        out = _blocks(audits, rows, width)
+    else:
+        out = [_colour_grade(line, out[0], grade_column) for line in out]
     if details is None:
         details = len(audits) == 1
     if details:
         for audit in audits:
-            _print_details(console, audit)
+            out.extend(_details(audit, width))
+    return out
 
 
-def _print_details(console: Console, audit: RouteAudit) -> None:
-    console.print()
-    console.print(
-        Text.assemble(
-            (printable(audit.url), "bold"),
-            f"  {audit.status}  grade ",
-            grade_cell(audit),
-            f"  score {audit.score}",
-        )
+def _colour_grade(line: str, header: str, column: int) -> str:
+    """Colour the grade in a table line (its column starts where its title
+    does)."""
+    start = header.index("Grade")
+    grade = line[start : start + 2].strip()
+    if line is header or grade not in GRADES or line[start - 2 : start].strip():
+        return line
+    rest = line[start + len(grade) :]
+    if rest.startswith(" breaks"):
+        rest = " " + _breaks_cell() + rest[len(" breaks") :]
+    return line[:start] + _grade_cell(grade) + rest
+
+
+def _blocks(
+    audits: cabc.Sequence[RouteAudit], rows: list[list[str]], width: int | None
+) -> list[str]:
+    out: list[str] = []
+    for audit, row in zip(audits, rows, strict=True):
+        if out:
+            out.append("")
+        title = f"{audit.path}  {_endpoint(audit)}".rstrip()
+        out.extend(indented(title, width, "", "  "))
+        summary = _verdict(audit)
+        if not audit.document:
+            summary += f"  ({audit.mimetype or 'no type'}: not a page)"
+        out.append("  " + summary)
+        for line in row[-1].split("\n"):
+            out.extend(indented(line, width, "  ", "    "))
+    return out
+
+
+def _details(audit: RouteAudit, width: int | None) -> list[str]:
+    out = [""]
+    title = printable(audit.url)
+    out.append(
+        f"{click.style(title, bold=True)}  {_verdict(audit)}"
     )
     if len(audit.redirects) > 1:
         chain = " -> ".join(f"{hop.url} ({hop.status})" for hop in audit.redirects)
-        console.print(plain(f"redirects: {chain}"), soft_wrap=True)
-    tests = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    for column in ("Test", "Result", "Modifier", "Meaning"):
-        tests.add_column(column, overflow="fold")
-    for test in audit.result.tests:
-        style = "red" if test.score_modifier < 0 else ""
-        tests.add_row(
-            plain(test.name),
-            plain(test.result),
-            Text(
-                f"{test.score_modifier:+d}" if test.score_modifier else "0", style=style
-            ),
-            plain(test.description),
-        )
-    console.print(tests)
+        out.extend(indented(f"redirects: {chain}", width, "", "  "))
+    rows = [
+        [
+            test.name,
+            test.result,
+            f"{test.score_modifier:+d}" if test.score_modifier else "0",
+            test.description,
+        ]
+        for test in audit.result.tests
+    ]
+    tests = table(
+        ["Test", "Result", "Modifier", "Meaning"],
+        rows,
+        width=width,
+        wrap_columns={1: 20, 3: 20},
+    )
+    if tests is None:
+        tests = []
+        for name, result, modifier, meaning in rows:
+            tests.extend(indented(f"{name}: {result} {modifier}", width, "", "  "))
+            tests.extend(indented(meaning, width, "  ", "  "))
+    out.extend(tests)
     for finding in audit.result.findings:
-        console.print(
-            Text.assemble(
-                (f"{finding.severity:<6}", "bold"),
-                printable(f" {finding.code}: {finding.message}"),
-                "\n       fix: ",
-                printable(finding.fix),
-            ),
-            soft_wrap=True,
+        out.extend(
+            indented(
+                f"{finding.code}: {finding.message}",
+                width,
+                f"{finding.severity:<6} ",
+                "       ",
+            )
         )
+        out.extend(indented(f"fix: {finding.fix}", width, "       ", "       "))
     for title, items in (
         ("Blocked by the CSP", audit.result.breaks),
         ("Reported by the report-only CSP", audit.result.reports),
     ):
         if items:
-            console.print(Text(f"{title} ({len(items)})", style="bold"))
-            console.print(_blocked_table(items))
+            out.append(click.style(f"{title} ({len(items)})", bold=True))
+            out.extend(_blocked_table(items, width))
             if len(items) > MAX_LISTED:
-                console.print(f"(+{len(items) - MAX_LISTED} more: --json lists all)")
+                out.append(f"(+{len(items) - MAX_LISTED} more: --json lists all)")
+    return out
 
 
-def _blocked_table(items: cabc.Sequence[Blocked]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    for column in ("Line", "Directive", "Element", "When", "Fix"):
-        table.add_column(column, overflow="fold")
-    for item in items[:MAX_LISTED]:
-        # Text, not markup: the element and the fix quote the page.
-        cells = (str(item.line), item.directive, item.element, item.when, item.fix)
-        table.add_row(*map(Text, cells))
-    return table
+def _blocked_table(items: cabc.Sequence[Blocked], width: int | None) -> list[str]:
+    # Plain text: the element and the fix quote the page.
+    rows = [
+        [str(item.line), item.directive, item.element, item.when, item.fix]
+        for item in items[:MAX_LISTED]
+    ]
+    lines = table(
+        ["Line", "Directive", "Element", "When", "Fix"],
+        rows,
+        width=width,
+        wrap_columns={2: 20, 4: 30},
+    )
+    if lines is None:
+        lines = []
+        for line, directive, element, when, fix in rows:
+            title = f"line {line}: {directive} ({when}) {element}"
+            lines.extend(indented(title, width, "", "  "))
+            lines.extend(indented(f"fix: {fix}", width, "  ", "  "))
+    return lines
 
 
 def render_html(audits: cabc.Sequence[RouteAudit], *, title: str) -> str:

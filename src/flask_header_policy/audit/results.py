@@ -140,6 +140,23 @@ class RouteAudit:
         """``"breaks"`` when the CSP blocks something in the page, else ``"ok"``."""
         return self.result.verdict
 
+    @property
+    def mimetype(self) -> str | None:
+        """The response's media type (``"text/css"``), ``None`` without one."""
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return value.split(";")[0].strip().lower() or None
+        return None
+
+    @property
+    def document(self) -> bool:
+        """Whether the response is a page (HTML, XHTML, SVG, XML, or no
+        type), where a CSP limits scripts, rather than CSS, JavaScript, an
+        image or JSON."""
+        from .findings import is_document
+
+        return is_document(self.mimetype)
+
 
 def grade_rank(grade: str) -> int:
     """Position of ``grade`` in :data:`GRADES` (0 is ``A+``, the best).

@@ -11,17 +11,16 @@ import collections.abc as cabc
 import datetime
 import json
 import re
-import sys
 import typing as t
 
 import click
 from flask import current_app
 from flask import Flask
 from flask.cli import with_appcontext
-from rich.table import Table
-from rich.text import Text
 
-from ..audit.report import terminal
+from .._text import indented
+from .._text import table
+from ..audit.cli import terminal_width
 from .collect import clean
 
 if t.TYPE_CHECKING:
@@ -178,28 +177,47 @@ def reports_command(
 
 
 def _print_rows(rows: list[dict[str, t.Any]]) -> None:
-    console = terminal(sys.stdout)
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    columns = (
+    header = [
         "Route", "Layer", "Directive", "Blocked", "Count", "Last seen",
         "Disposition", "Browser",
-    )  # fmt: skip
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        cells = (
-            row["endpoint"] or "(no route)",
-            row["layer"] or "-",
-            row["directive"] or "-",
-            row["blocked"],
-            str(row["count"]),
-            row["last_seen"].strftime("%Y-%m-%d %H:%M"),
-            row["disposition"],
-            row["browser"],
-        )
-        # Text, never markup: these values come from whoever sent a report.
-        table.add_row(*(Text(_show(cell)) for cell in cells))
-    console.print(table)
+    ]  # fmt: skip
+    cells = [
+        [
+            _show(cell)
+            for cell in (
+                row["endpoint"] or "(no route)",
+                row["layer"] or "-",
+                row["directive"] or "-",
+                row["blocked"],
+                str(row["count"]),
+                row["last_seen"].strftime("%Y-%m-%d %H:%M"),
+                row["disposition"],
+                row["browser"],
+            )
+        ]
+        for row in rows
+    ]
+    # Plain text, control characters escaped: these values come from
+    # whoever sent a report.
+    width = terminal_width()
+    lines = table(header, cells, width=width, wrap_columns={3: 20})
+    if lines is None:
+        lines = []
+        for row in cells:
+            if lines:
+                lines.append("")
+            lines.extend(indented(f"{row[0]}  {row[2]}  {row[3]}", width, "", "  "))
+            lines.extend(
+                indented(
+                    f"count {row[4]}, last seen {row[5]}, {row[6]}, layer {row[1]},"
+                    f" {row[7]}",
+                    width,
+                    "  ",
+                    "  ",
+                )
+            )
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("suggest")

@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
+from .._config import config_bool
 from ..reporting import ReportingEndpoints
 from ..rules import Declared
 from .collect import blocked_source
@@ -171,6 +172,7 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
     values: dict[str, t.Any] = {
         _option(key): given.get(_option(key), config[key]) for key in DEFAULTS
     }
+    values["wire"] = config_bool("HEADER_POLICY_REPORTS_WIRE", values["wire"])
     url = values["url"]
     group = values["group"]
     if not isinstance(url, str) or not url.startswith("/") or url.startswith("//"):

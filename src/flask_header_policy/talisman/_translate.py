@@ -18,6 +18,7 @@ import sys
 import typing as t
 import warnings
 
+from .._grammar import grammar_problem
 from .._validate import check_value
 from ..cookies import CookiePolicy
 from ..csp import ContentSecurityPolicy
@@ -387,6 +388,10 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     for header, rendered in headers.items():
         if isinstance(rendered, str):
             check_value(header, rendered)
+            if grammar_problem(header, rendered) is not None:
+                # Flask-Talisman sent it (the warnings above say why it is
+                # worth fixing): so does the drop-in, past our grammar check.
+                headers[header] = Verbatim(header, rendered)
     return headers
 
 
