@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import functools
 import typing as t
 import weakref
 
@@ -36,6 +37,10 @@ from .rules import declare
 from .rules import Declared
 from .rules import Header
 from .rules import Value
+from .templates._flask import HashSplicer
+from .templates._flask import install_debug_check
+from .templates._flask import install_stamping
+from .templates._flask import trust_scripts
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -62,6 +67,11 @@ class HeaderPolicy:
     :param cookies: how to harden every ``Set-Cookie`` (add ``Secure`` on
         HTTPS, ``HttpOnly``, ``SameSite``); ``False`` turns off the preset's
         hardening; ``None`` defers to ``HEADER_POLICY_COOKIES`` and the preset.
+    :param stamp_nonces: stamp the request's nonce into the ``<script>``,
+        ``<style>`` and ``<link>`` tags of the app's Jinja templates, and
+        allow their static inline handlers and ``style`` attributes by hash
+        (:mod:`flask_header_policy.templates`); ``None`` defers to
+        ``HEADER_POLICY_STAMP_NONCES`` and the preset (on in ``strict``).
     """
 
     def __init__(
@@ -71,10 +81,12 @@ class HeaderPolicy:
         headers: Headers | None = None,
         preset: str | Preset | Headers | None = None,
         cookies: CookiePolicy | None | t.Literal[False] = None,
+        stamp_nonces: bool | None = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
         self._preset = None if preset is None else resolve_preset(preset)
         self._cookies = cookies
+        self._stamp_nonces = stamp_nonces
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
@@ -92,6 +104,7 @@ class HeaderPolicy:
         app.config.setdefault("HEADER_POLICY_PRESET", None)
         app.config.setdefault("HEADER_POLICY_HSTS_ONLY_SECURE", True)
         app.config.setdefault("HEADER_POLICY_COOKIES", None)
+        app.config.setdefault("HEADER_POLICY_STAMP_NONCES", None)
         config_rules = declare(
             app.config["HEADER_POLICY_HEADERS"], layer="app (HEADER_POLICY_HEADERS)"
         )
@@ -110,16 +123,28 @@ class HeaderPolicy:
             cookies = _config_cookies(app.config["HEADER_POLICY_COOKIES"])
         if cookies is None and preset is not None:
             cookies = preset.cookies
+        stamp = self._stamp_nonces
+        if stamp is None:
+            stamp = _config_flag(app.config["HEADER_POLICY_STAMP_NONCES"])
+        if stamp is None:
+            stamp = preset is not None and preset.stamp_nonces
         state = _AppState(
             app,
             self,
             _stack(preset_rules, config_rules, self._app_rules),
             cookies=cookies or None,
             hsts_only_secure=bool(app.config["HEADER_POLICY_HSTS_ONLY_SECURE"]),
+            splice=HashSplicer() if stamp else None,
         )
         self._states.add(state)
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
+        app.jinja_env.filters["trust_scripts"] = trust_scripts
+        if stamp:
+            install_stamping(app)
+        if app.debug:
+            # Decided once: production pays nothing for this development aid.
+            install_debug_check(app, functools.partial(state.compiled, app))
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
 
     # Declaring layers.
@@ -232,6 +257,14 @@ def _config_cookies(value: t.Any) -> CookiePolicy | t.Literal[False] | None:
     )
 
 
+def _config_flag(value: t.Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(
+        f"HEADER_POLICY_STAMP_NONCES must be None or a bool, not {type(value).__name__}"
+    )
+
+
 def _state(app: Flask) -> _AppState:
     try:
         return t.cast(_AppState, app.extensions["header_policy"])
@@ -253,6 +286,7 @@ class _AppState:
         *,
         cookies: CookiePolicy | None,
         hsts_only_secure: bool,
+        splice: HashSplicer | None = None,
     ) -> None:
         # The state lives in app.extensions: a strong reference would be a cycle.
         self.app = t.cast("cabc.Callable[[], Flask]", weakref.ref(app))
@@ -260,6 +294,8 @@ class _AppState:
         self.app_rules = app_rules
         self.cookies = cookies
         self.hsts_only_secure = hsts_only_secure
+        #: Adds the hashes of the templates a response rendered to its CSP.
+        self.splice = splice
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
 
@@ -277,7 +313,8 @@ class _AppState:
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
-        apply = self.apply
+        # Chosen once, so that apps without stamping pay nothing for it.
+        apply = self.apply if self.splice is None else self.apply_stamped
 
         def header_policy_wsgi_app(
             environ: WSGIEnvironment, start_response: StartResponse
@@ -329,6 +366,20 @@ class _AppState:
         finally:
             environ[SEALED_KEY] = True
 
+    def apply_stamped(
+        self, environ: WSGIEnvironment, status: str, headers: HeaderList
+    ) -> None:
+        """:meth:`apply`, then the hashes of the rendered templates."""
+        self.apply(environ, status, headers)
+        assert self.splice is not None
+        try:
+            self.splice(environ, headers)
+        except Exception as error:
+            app = self.app()
+            if app.testing or app.debug:
+                raise
+            self._report(app, None, "hashes", error)
+
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:
             raise error
@@ -361,6 +412,7 @@ class _AppState:
 
 _WHAT = {
     "internal": "policy not applied to this response",
+    "hashes": "hashes of the rendered templates not added to the CSP",
     "configuration": "inconsistent declarations",
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask import has_request_context
 from flask import request
 
 #: Set in the WSGI environ once the policy has built the response headers.
@@ -47,5 +48,21 @@ def csp_nonce() -> str:
                 " blocked. Use a policy with NONCE for this view, and read the"
                 " nonce before the response is returned (not in a streamed body)."
             )
+        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
+    return nonce
+
+
+def stamp_nonce() -> str | None:
+    """The nonce that stamped templates put on their tags, or ``None``.
+
+    Like :func:`csp_nonce`, but a template rendered outside a request (an
+    e-mail in a background job) or after the headers were built without a
+    nonce gets no ``nonce`` attribute instead of an error.
+    """
+    if not has_request_context():
+        return None
+    environ = request.environ
+    nonce: str | None = environ.get(NONCE_KEY)
+    if nonce is None and not environ.get(SEALED_KEY):
         nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
     return nonce
