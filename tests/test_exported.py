@@ -25,6 +25,8 @@ EXPORTED = {
     "NonceUnavailableError",
     "CookiePolicy",
     "Preset",
+    # Templates: trust one Markup value built in Python.
+    "trust_scripts",
     # Typed builders.
     "CacheControl",
     "ContentDisposition",

@@ -167,8 +167,7 @@ BEHAVIOUR: dict[str, tuple[str, str, str | None]] = {
     ),
     "style block": (
         "/",
-        "getComputedStyle(document.getElementById('title')).color"
-        " === 'rgb(0, 128, 0)'",
+        "getComputedStyle(document.getElementById('title')).color === 'rgb(0, 128, 0)'",
         None,
     ),
     "stylesheet from the CDN": (

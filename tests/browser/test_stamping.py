@@ -165,7 +165,7 @@ PAYLOADS = [
     '"><script>window.pwned = "attribute"</script><p x="',
     "<SCRIPT src=\"data:text/javascript,window.pwned='src'\"></SCRIPT>",
     "<img src=x onerror=\"window.pwned='handler'\">",
-    "<p style=\"color: rgb(9, 9, 9)\" id=injected>styled</p>",
+    '<p style="color: rgb(9, 9, 9)" id=injected>styled</p>',
 ]
 
 
@@ -255,7 +255,10 @@ def test_created_attr_directives_keep_what_the_fallback_allowed(
         {
             "default-src": [SELF],
             "script-src": [
-                NONCE, STRICT_DYNAMIC, UNSAFE_HASHES, hash_source(handler_a)
+                NONCE,
+                STRICT_DYNAMIC,
+                UNSAFE_HASHES,
+                hash_source(handler_a),
             ],
             "style-src": [SELF, NONCE],
         }

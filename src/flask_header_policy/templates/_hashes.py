@@ -173,7 +173,7 @@ def decode_attribute(value: str) -> str:
         for length in range(min(len(ref), _MAX_ENTITY), 0, -1):
             name = ref[:length]
             if name in html.entities.html5 and not name.endswith(";"):
-                following = ref[length:length + 1] or match.string[match.end():][:1]
+                following = ref[length : length + 1] or match.string[match.end() :][:1]
                 if following and (following.isalnum() or following == "="):
                     return match.group()
                 return html.entities.html5[name] + ref[length:]
