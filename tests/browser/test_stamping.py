@@ -315,3 +315,40 @@ def test_strict_img_src_allows_css_data_icons(
     assert violations_by_directive(page) == {"img-src": ["data"]}
     page.goto(base + "/")
     assert violations(page) == []
+
+
+# The demo's page written without nonces.
+
+
+def test_demo_legacy_page_works_under_strict_only(
+    serve: Serve, context: BrowserContext, page: Page
+) -> None:
+    from examples import security
+
+    watch_violations(context)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: t.Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(serve(security.strict_app) + "/legacy")
+    page.click("#confirm")
+    assert dialogs == ["An inline onclick handler ran. Keep going?"]
+    for status in ("#cdn-status", "#inline-status"):
+        assert page.get_attribute(status, "class") == "ok"
+    weight = page.evaluate(
+        "getComputedStyle(document.getElementById('styled')).fontWeight"
+    )
+    assert weight == "700"
+    assert violations(page) == []
+
+    page.goto(serve(security.basic_app) + "/legacy")
+    page.click("#confirm")
+    assert len(dialogs) == 1
+    assert page.get_attribute("#inline-status", "class") is None
+    assert violations_by_directive(page) == {
+        "script-src-attr": ["inline"],
+        "script-src-elem": ["inline"],
+    }
