@@ -13,7 +13,6 @@ import functools
 import typing as t
 
 from flask import Flask
-from flask import has_request_context
 from flask import request
 from flask import template_rendered
 from flask.wrappers import Response
@@ -22,6 +21,7 @@ from markupsafe import Markup
 from ..csp import hash_source
 from ..csp import NONCE
 from ..nonce import NONCE_KEY
+from ..nonce import request_environ
 from ..nonce import stamp_nonce
 from ..presets import HTML
 from ._hashes import analyse_markup
@@ -56,9 +56,9 @@ _DEBUG_BODY = 2 * 1024 * 1024
 
 def record_hashes(number: int) -> None:
     """Note that the current request rendered hash set ``number``."""
-    if not has_request_context():
+    environ = request_environ()
+    if environ is None:
         return
-    environ = request.environ
     numbers: set[int] | None = environ.get(HASHES_KEY)
     if numbers is None:
         environ[HASHES_KEY] = {number}
@@ -176,8 +176,9 @@ def trust_scripts(markup: t.Any) -> Markup:
 
 
 def _remember_template(sender: Flask, template: Template, **extra: t.Any) -> None:
-    if has_request_context():
-        names = request.environ.setdefault(TEMPLATES_KEY, [])
+    environ = request_environ()
+    if environ is not None:
+        names = environ.setdefault(TEMPLATES_KEY, [])
         names.append(template.name or "(from a string)")
 
 

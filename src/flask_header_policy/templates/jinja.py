@@ -37,6 +37,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 from jinja2.lexer import TokenStream
+from markupsafe import escape
 from markupsafe import Markup
 
 from ._hashes import attribute_hashes
@@ -64,6 +65,7 @@ RECORD_TAG = "header_policy_hashes"
 # Regions scanned from the state where they start: their content is emitted
 # elsewhere (a macro, a block of a child template filling a parent's slot).
 _REGIONS = {"block": "endblock", "macro": "endmacro", "call": "endcall"}
+_NO_ATTRIBUTE = Markup("")
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".svg"})
 _JINJA_SUFFIXES = frozenset({".j2", ".jinja", ".jinja2"})
 
@@ -107,6 +109,11 @@ class StampExtension(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        # The attribute for the last nonce seen: a page stamps several tags
+        # with the same one. (One tuple, so threads read a matching pair.)
+        self._last: tuple[str, Markup] = ("", Markup(""))
+        #: What a stamped tag outputs: see :class:`_NonceAttribute`.
+        self.nonce = _NonceAttribute(self)
         environment.extend(
             header_policy_nonce=_no_nonce,
             header_policy_record=_no_record,
@@ -122,8 +129,8 @@ class StampExtension(Extension):
     def parse(self, parser: Parser) -> nodes.Node:
         token = next(parser.stream)
         if token.value == NONCE_TAG:
-            call = self.call_method("nonce_attribute", lineno=token.lineno)
-            return nodes.Output([call], lineno=token.lineno)
+            attribute = self.attr("nonce", lineno=token.lineno)
+            return nodes.Output([attribute], lineno=token.lineno)
         if token.value == RECORD_TAG:
             number = parser.stream.expect("integer").value
             call = self.call_method(
@@ -137,17 +144,46 @@ class StampExtension(Extension):
             token.lineno,
         )
 
+    def bind(self, environment: Environment) -> t.Self:
+        bound = super().bind(environment)
+        bound.nonce = _NonceAttribute(bound)
+        return bound
+
     def nonce_attribute(self) -> Markup:
         """`` nonce="…"`` with the current nonce, or nothing without one."""
         nonce = self.environment.header_policy_nonce()  # type: ignore[attr-defined]
         if not nonce:
-            return Markup("")
-        return Markup(' nonce="{}"').format(nonce)
+            return _NO_ATTRIBUTE
+        last = self._last
+        if last[0] == nonce:
+            return last[1]
+        attribute = Markup(f' nonce="{escape(nonce)}"')
+        self._last = (nonce, attribute)
+        return attribute
 
     def record_hashes(self, number: int) -> str:
         """Record that a template holding hash set ``number`` runs."""
         self.environment.header_policy_record(number)  # type: ignore[attr-defined]
         return ""
+
+
+class _NonceAttribute:
+    """Renders as the current nonce attribute, escaped or not.
+
+    A stamped tag outputs this object: Jinja turns it into text with
+    ``escape()`` (which calls ``__html__``) or ``str()``, which is cheaper
+    than a call through the template context for every tag.
+    """
+
+    __slots__ = ("_extension",)
+
+    def __init__(self, extension: StampExtension) -> None:
+        self._extension = extension
+
+    def __html__(self) -> str:
+        return self._extension.nonce_attribute()
+
+    __str__ = __html__
 
 
 class _Stamper:
