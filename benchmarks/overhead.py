@@ -1,6 +1,8 @@
 """Per-request overhead of Flask-Header-Policy, side by side with bare Flask and peers.
 
-Every app serves ``GET /`` -> ``"Hello"``. Requests are direct WSGI calls (no
+Every app serves ``GET /`` -> ``"Hello"``, but the two page apps, which render
+a realistic page under the ``strict`` preset (nonces and hashes written by hand,
+or stamped into the template). Requests are direct WSGI calls (no
 test client, no server, no sockets): one environ is built once with
 ``EnvironBuilder`` and copied per call, the app is called with a no-op
 ``start_response``, and the body is consumed and closed. What is measured is
