@@ -653,3 +653,20 @@ def test_no_debug_check_outside_debug(tmp_path: Path) -> None:
     assert app.after_request_funcs == {}
     debugged = debug_app(tmp_path, preset="strict")
     assert len(debugged.after_request_funcs[None]) == 1
+
+
+def test_module_level_set_block_of_an_import_keeps_its_first_nonce() -> None:
+    """The documented limit: Jinja runs an imported module once."""
+    env = environment(
+        {
+            "lib.html": "{% set tags %}<script src=x></script>{% endset %}"
+            "{% macro tag() %}<script src=y></script>{% endmacro %}",
+            "page.html": '{% import "lib.html" as lib %}{{ lib.tags }}{{ lib.tag() }}',
+        }
+    )
+    page = env.get_template("page.html")
+    assert page.render() == f"<script {N} src=x></script><script {N} src=y></script>"
+    env.header_policy_nonce = lambda: "M"  # type: ignore[attr-defined]
+    assert page.render() == (
+        f'<script {N} src=x></script><script nonce="M" src=y></script>'
+    )
