@@ -112,7 +112,7 @@ def test_realistic_app_without_stamping_is_broken_as_pinned(
     base, cdn = serve_realistic(serve, stamp_nonces=False)
     page.goto(base + "/")
     assert exercise_inline_code(page) == 1
-    assert violations_by_directive(page) == {
+    assert violations_by_directive(page, at_least=12) == {
         "script-src-elem": sorted([f"{cdn}/jq.js", f"{cdn}/bs.js", "inline", "inline"]),
         "script-src-attr": ["inline"] * 3,
         "style-src-elem": sorted([f"{cdn}/bs.css", "inline"]),
@@ -121,7 +121,7 @@ def test_realistic_app_without_stamping_is_broken_as_pinned(
     assert page.evaluate("typeof window.moment") == "function"
     page.goto(base + "/admin/")
     exercise_inline_code(page)
-    assert violations_by_directive(page) == {
+    assert violations_by_directive(page, at_least=4) == {
         "script-src-elem": sorted([f"{base}/admin/static/admin.js", "inline"]),
         "script-src-attr": ["inline"],
         "style-src-attr": ["inline"],
@@ -188,8 +188,8 @@ def test_reflected_markup_gets_no_nonce_and_does_not_run(
     assert page.evaluate("window.pwned") is None
     nonces = page.evaluate("[...document.scripts].map((s) => s.nonce)")
     assert nonces[-1] != "" and nonces.count("") == len(nonces) - 1
-    blocked = violations(page)
-    assert blocked, "the injected markup must be blocked, not merely inert"
+    # Each payload is blocked, not merely inert: the browser reports it.
+    assert violations(page, at_least=1)
     if "style=" in payload:
         color = page.evaluate(
             "getComputedStyle(document.getElementById('injected')).color"
@@ -234,7 +234,8 @@ def test_javascript_url_allowed_by_the_hash_stamping_computes(
     assert violations(page) == []
     page.goto(base + "/unstamped")
     page.click("#a")
-    assert [v["directive"] for v in violations(page)] == ["script-src-elem"]
+    blocked = violations(page, at_least=1)
+    assert [v["directive"] for v in blocked] == ["script-src-elem"]
     assert page.evaluate("window.went") is None
 
 
@@ -312,7 +313,7 @@ def test_strict_img_src_allows_css_data_icons(
         )
 
     page.goto(serve(app) + "/")
-    assert violations_by_directive(page) == {"img-src": ["data"]}
+    assert violations_by_directive(page, at_least=1) == {"img-src": ["data"]}
     page.goto(base + "/")
     assert violations(page) == []
 
@@ -348,7 +349,7 @@ def test_demo_legacy_page_works_under_strict_only(
     page.click("#confirm")
     assert len(dialogs) == 1
     assert page.get_attribute("#inline-status", "class") is None
-    assert violations_by_directive(page) == {
+    assert violations_by_directive(page, at_least=2) == {
         "script-src-attr": ["inline"],
         "script-src-elem": ["inline"],
     }

@@ -61,23 +61,38 @@ def watch_violations(context: BrowserContext) -> None:
     context.add_init_script(LISTENER)
 
 
-def violations(page: Page, *, settle_ms: int = 300) -> list[dict[str, str]]:
-    """Every violation the page has seen, after letting queued events fire."""
+def violations(
+    page: Page, *, at_least: int = 0, settle_ms: int = 300
+) -> list[dict[str, str]]:
+    """Every violation the page has seen, after letting queued events fire.
+
+    :param at_least: first wait (up to 5 s) until this many have been seen,
+        so that a loaded machine does not cut the list short.
+    """
+    if at_least:
+        page.wait_for_function(
+            f"(window.__violations || []).length >= {at_least}", timeout=5000
+        )
     page.wait_for_timeout(settle_ms)
     return t.cast(list[dict[str, str]], page.evaluate("window.__violations || []"))
 
 
 def violations_by_directive(
-    page: Page, *, disposition: str = "enforce", settle_ms: int = 300
+    page: Page,
+    *,
+    disposition: str = "enforce",
+    at_least: int = 0,
+    settle_ms: int = 300,
 ) -> dict[str, list[str]]:
     """Blocked URLs (``"inline"`` for inline code) by effective directive.
 
     :param disposition: ``"enforce"`` or ``"report"`` (report-only policies).
+    :param at_least: wait until this many violations have been seen.
     :return: ``{"script-src-elem": ["http://…/jq.js", "inline"], …}``, each
         list sorted.
     """
     grouped: dict[str, list[str]] = {}
-    for violation in violations(page, settle_ms=settle_ms):
+    for violation in violations(page, at_least=at_least, settle_ms=settle_ms):
         if violation["disposition"] == disposition:
             grouped.setdefault(violation["directive"], []).append(violation["blocked"])
     return {directive: sorted(blocked) for directive, blocked in grouped.items()}
