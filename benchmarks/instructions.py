@@ -60,6 +60,12 @@ def instructions(name: str, requests: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("APP", "REQUESTS"))
+    parser.add_argument(
+        "--app",
+        action="append",
+        metavar="NAME",
+        help="measure only this app (repeatable; bare Flask is always measured)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         child(args.child[0], int(args.child[1]))
@@ -68,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 1
     names = [factory().name for factory in overhead.FACTORIES]
+    if args.app:
+        unknown = set(args.app) - set(names)
+        if unknown:
+            parser.error(f"unknown app {sorted(unknown)}; choose among {names}")
+        names = [n for n in names if n == overhead.BARE or n in args.app]
     per_request = {}
     for name in names:
         small, large = instructions(name, SMALL), instructions(name, LARGE)

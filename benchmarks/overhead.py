@@ -1,6 +1,8 @@
 """Per-request overhead of Flask-Header-Policy, side by side with bare Flask and peers.
 
-Every app serves ``GET /`` -> ``"Hello"``. Requests are direct WSGI calls (no
+Every app serves ``GET /`` -> ``"Hello"``, but the two page apps, which render
+a realistic page under the ``strict`` preset (nonces and hashes written by hand,
+or stamped into the template). Requests are direct WSGI calls (no
 test client, no server, no sockets): one environ is built once with
 ``EnvironBuilder`` and copied per call, the app is called with a no-op
 ``start_response``, and the body is consumed and closed. What is measured is
@@ -28,8 +30,10 @@ import statistics
 import sys
 import time
 import typing as t
+from pathlib import Path
 
 from flask import Flask
+from flask import render_template
 from flask import Response
 from werkzeug.test import EnvironBuilder
 
@@ -70,6 +74,13 @@ TARGET_SECONDS = 0.3
 BARE = "bare Flask"
 HEADER_POLICY = "header-policy"
 
+#: A page template of a realistic app (scripts, a stylesheet, a <style>,
+#: inline handlers and style attributes), in two spellings: with nonces
+#: written by hand, and without, for stamping.
+TEMPLATES = Path(__file__).parent / "templates"
+HANDLERS = ("return confirm('Delete this post?')", "history.back(); return false")
+STYLES = ("color: rgb(1, 2, 3)", "font-weight: bold")
+
 
 @dataclasses.dataclass
 class Case:
@@ -79,6 +90,8 @@ class Case:
     app: Flask
     #: Header name to expected value; ``None`` accepts any value.
     expected: dict[str, str | None]
+    #: What the body must be: exactly these bytes, or pass this check.
+    body: bytes | cabc.Callable[[bytes, dict[str, list[str]]], str | None] = b"Hello"
     n: int = 0
     us_per_request: list[float] = dataclasses.field(default_factory=list)
     header_count: int = 0
@@ -164,6 +177,70 @@ def make_secure() -> Case:
     return Case("secure (defaults)", app, expected)
 
 
+def _page_app(name: str, template: str) -> Flask:
+    app = Flask(name, template_folder=str(TEMPLATES))
+
+    @app.get("/")
+    def index() -> str:
+        return render_template(template, title="Posts", posts=["a", "b", "c"])
+
+    return app
+
+
+def _page_check(body: bytes, headers: dict[str, list[str]]) -> str | None:
+    """The page carries the response's nonce on its 5 tags, and the CSP the
+    hashes of its handlers and style attributes."""
+    from flask_header_policy import hash_source
+
+    (csp,) = headers.get("content-security-policy", [""])
+    nonce = csp.partition("'nonce-")[2].partition("'")[0]
+    if not nonce or body.count(f'nonce="{nonce}"'.encode()) != 5:
+        return f"the page's tags do not carry the nonce of {csp!r}"
+    for text in HANDLERS + STYLES:
+        if hash_source(text) not in csp:
+            return f"the CSP lacks the hash of {text!r}: {csp!r}"
+    return None
+
+
+def make_strict_by_hand() -> Case:
+    from flask_header_policy import hash_source
+    from flask_header_policy import HeaderPolicy
+    from flask_header_policy import only_for
+    from flask_header_policy.presets import HTML
+    from flask_header_policy.presets import LOCKED_CSP
+    from flask_header_policy.presets import STRICT_CSP
+
+    app = _page_app("by_hand", "by_hand.html")
+    csp = STRICT_CSP.with_sources(
+        "script-src-attr", "'unsafe-hashes'", *map(hash_source, HANDLERS)
+    ).with_sources("style-src-attr", "'unsafe-hashes'", *map(hash_source, STYLES))
+    HeaderPolicy(
+        app,
+        preset="strict",
+        stamp_nonces=False,
+        headers={"Content-Security-Policy": only_for(HTML, csp, otherwise=LOCKED_CSP)},
+    )
+    return Case(
+        "strict, nonces+hashes by hand",
+        app,
+        {"Content-Security-Policy": None, "X-Frame-Options": "DENY"},
+        body=_page_check,
+    )
+
+
+def make_strict_stamped() -> Case:
+    from flask_header_policy import HeaderPolicy
+
+    app = _page_app("stamped", "stamped.html")
+    HeaderPolicy(app, preset="strict")
+    return Case(
+        "strict, stamped template",
+        app,
+        {"Content-Security-Policy": None, "X-Frame-Options": "DENY"},
+        body=_page_check,
+    )
+
+
 FACTORIES: tuple[cabc.Callable[[], Case], ...] = (
     make_bare,
     make_after_request,
@@ -171,6 +248,8 @@ FACTORIES: tuple[cabc.Callable[[], Case], ...] = (
     make_talisman,
     make_talisman_dropin,
     make_secure,
+    make_strict_by_hand,
+    make_strict_stamped,
 )
 
 
@@ -217,11 +296,16 @@ def check(case: Case, environ: WSGIEnvironment) -> list[str]:
     problems: list[str] = []
     if seen.get("status") != "200 OK":
         problems.append(f"status {seen.get('status')!r}, expected '200 OK'")
-    if content != b"Hello":
-        problems.append(f"body {content[:60]!r}, expected b'Hello'")
     sent: dict[str, list[str]] = {}
     for name, value in headers:
         sent.setdefault(name.lower(), []).append(value)
+    if isinstance(case.body, bytes):
+        if content != case.body:
+            problems.append(f"body {content[:60]!r}, expected {case.body!r}")
+    else:
+        problem = case.body(content, sent)
+        if problem is not None:
+            problems.append(problem)
     for name, wanted in case.expected.items():
         values = sent.get(name.lower())
         if not values:

@@ -35,3 +35,21 @@ def test_mounted_examples_answer_with_their_policies() -> None:
     basic = client.get("/basic/")
     assert "'unsafe-inline'" in basic.headers["Content-Security-Policy"]
     assert "nonce" not in basic.headers["Content-Security-Policy"]
+
+
+def test_legacy_page_works_under_strict_through_stamping() -> None:
+    client = Client(demo.application)
+    strict = client.get("/strict/legacy")
+    csp = strict.headers["Content-Security-Policy"]
+    (nonce,) = set(re.findall(r"'nonce-([^']+)'", csp))
+    body = strict.get_data(as_text=True)
+    # The template has no nonce: stamping put one on each of these.
+    assert f'<script nonce="{nonce}" src="/strict/cdn/widgets.js">' in body
+    assert body.count(f'nonce="{nonce}"') == 4  # link, script src, style, script
+    assert "script-src-attr 'unsafe-hashes' 'sha256-" in csp
+    assert "style-src-attr 'unsafe-hashes' 'sha256-" in csp
+    script = client.get("/strict/cdn/widgets.js")
+    assert script.status_code == 200
+    script.close()
+    basic = client.get("/basic/legacy")
+    assert "nonce=" not in basic.get_data(as_text=True)

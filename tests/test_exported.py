@@ -28,6 +28,8 @@ EXPORTED = {
     "Preset",
     "PRESETS",
     "UnknownConfigKeyWarning",
+    # Templates: trust one Markup value built in Python.
+    "trust_scripts",
     # Typed builders.
     "CacheControl",
     "ContentDisposition",

@@ -35,7 +35,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "strict": {
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{NONCE}' 'strict-dynamic';"
-            f" style-src 'self' 'nonce-{NONCE}'; img-src 'self'; font-src 'self';"
+            f" style-src 'self' 'nonce-{NONCE}'; img-src 'self' data:; font-src 'self';"
             " connect-src 'self'; manifest-src 'self'; object-src 'none';"
             " base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         ),

@@ -44,3 +44,4 @@ from .rules import HeaderValue as HeaderValue
 from .rules import Mode as Mode
 from .rules import only_for as only_for
 from .rules import remove as remove
+from .templates import trust_scripts as trust_scripts

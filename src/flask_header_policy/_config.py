@@ -20,6 +20,7 @@ CONFIG_KEYS: frozenset[str] = frozenset(
         "HEADER_POLICY_HSTS_ONLY_SECURE",
         "HEADER_POLICY_COOKIES",
         "HEADER_POLICY_HTTPS_REDIRECT",
+        "HEADER_POLICY_STAMP_NONCES",
         # The report collector's (policy.collect_reports).
         "HEADER_POLICY_REPORTS_URL",
         "HEADER_POLICY_REPORTS_GROUP",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import functools
 import threading
 import typing as t
 import weakref
@@ -49,6 +50,10 @@ from .rules import Declared
 from .rules import Header
 from .rules import Mode
 from .rules import Value
+from .templates._flask import HashSplicer
+from .templates._flask import install_debug_check
+from .templates._flask import install_stamping
+from .templates._flask import trust_scripts
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -86,6 +91,11 @@ class HeaderPolicy:
         ``HEADER_POLICY_HTTPS_REDIRECT``.
     :raise TypeError: ``cookies`` is none of these, or a mapping holds an
         option ``CookiePolicy`` does not take.
+    :param stamp_nonces: stamp the request's nonce into the ``<script>``,
+        ``<style>`` and ``<link>`` tags of the app's Jinja templates, and
+        allow their static inline handlers and ``style`` attributes by hash
+        (:mod:`flask_header_policy.templates`); ``None`` defers to
+        ``HEADER_POLICY_STAMP_NONCES`` and the preset (on in ``strict``).
     """
 
     #: Install the redirect hook even without a redirect at ``init_app``
@@ -100,11 +110,16 @@ class HeaderPolicy:
         preset: str | Preset | Headers | None = None,
         cookies: CookiePolicy | bool | cabc.Mapping[str, t.Any] | None = None,
         https_redirect: HTTPSRedirect | bool | None = None,
+        stamp_nonces: bool | None = None,
     ) -> None:
         self._app_rules = declare(headers, layer="app")
         self._preset = None if preset is None else resolve_preset(preset)
         self._cookies = _cookie_policy(cookies, "cookies")
         self._https_redirect = _redirect_config(https_redirect, "https_redirect")
+        if stamp_nonces is not None and not isinstance(stamp_nonces, bool):
+            kind = type(stamp_nonces).__name__
+            raise TypeError(f"stamp_nonces must be None or a bool, not {kind}")
+        self._stamp_nonces = stamp_nonces
         self._blueprint_rules: dict[Blueprint | str, _Rules] = {}
         self._endpoint_rules: dict[str, _Rules] = {}
         self._view_rules: dict[cabc.Callable[..., t.Any], _Rules] = {}
@@ -130,6 +145,7 @@ class HeaderPolicy:
         app.config.setdefault("HEADER_POLICY_HSTS_ONLY_SECURE", True)
         app.config.setdefault("HEADER_POLICY_COOKIES", None)
         app.config.setdefault("HEADER_POLICY_HTTPS_REDIRECT", None)
+        app.config.setdefault("HEADER_POLICY_STAMP_NONCES", None)
         config_rules = declare(
             app.config["HEADER_POLICY_HEADERS"], layer="app (HEADER_POLICY_HEADERS)"
         )
@@ -156,6 +172,11 @@ class HeaderPolicy:
         if redirect is None:
             key = "HEADER_POLICY_HTTPS_REDIRECT"
             redirect = _redirect_config(app.config[key], key)
+        stamp = self._stamp_nonces
+        if stamp is None:
+            stamp = _config_flag(app.config["HEADER_POLICY_STAMP_NONCES"])
+        if stamp is None:
+            stamp = preset is not None and preset.stamp_nonces
         state = _AppState(
             app,
             self,
@@ -165,6 +186,7 @@ class HeaderPolicy:
                 "HEADER_POLICY_HSTS_ONLY_SECURE",
                 app.config["HEADER_POLICY_HSTS_ONLY_SECURE"],
             ),
+            splice=HashSplicer() if stamp else None,
         )
         state.https_redirect = redirect or None
         self._states.add(state)
@@ -175,6 +197,12 @@ class HeaderPolicy:
             # redirected before a login check or the like can answer it.
             hooks = app.before_request_funcs.setdefault(None, [])
             hooks.insert(0, state.redirect_hook)
+        app.jinja_env.filters["trust_scripts"] = trust_scripts
+        if stamp:
+            install_stamping(app)
+        if app.debug:
+            # Decided once: production pays nothing for this development aid.
+            install_debug_check(app, functools.partial(state.compiled, app))
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
         if self._reports is not None:
             self._reports.init_app(app)
@@ -392,6 +420,14 @@ def _redirect_config(
     )
 
 
+def _config_flag(value: t.Any) -> bool | None:
+    """``HEADER_POLICY_STAMP_NONCES``: ``None`` (the preset decides) or a
+    boolean, also as the environment spells it (``"true"``, ``"0"``...)."""
+    if value is None:
+        return None
+    return config_bool("HEADER_POLICY_STAMP_NONCES", value)
+
+
 def _state(app: Flask) -> _AppState:
     try:
         return t.cast(_AppState, app.extensions["header_policy"])
@@ -413,6 +449,7 @@ class _AppState:
         *,
         cookies: CookiePolicy | None,
         hsts_only_secure: bool,
+        splice: HashSplicer | None = None,
     ) -> None:
         # The state lives in app.extensions: a strong reference would be a cycle.
         self.app = t.cast("cabc.Callable[[], Flask]", weakref.ref(app))
@@ -424,6 +461,8 @@ class _AppState:
         self.hsts_only_secure = hsts_only_secure
         #: Where plain-HTTP requests are redirected; ``None``: they are not.
         self.https_redirect: HTTPSRedirect | None = None
+        #: Adds the hashes of the templates a response rendered to its CSP.
+        self.splice = splice
         self.cache: dict[str | None, CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
         # Bumped by every declaration: a policy compiled from older rules is
@@ -481,7 +520,8 @@ class _AppState:
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
-        apply = self.apply
+        # Chosen once, so that apps without stamping pay nothing for it.
+        apply = self.apply if self.splice is None else self.apply_stamped
 
         def header_policy_wsgi_app(
             environ: WSGIEnvironment, start_response: StartResponse
@@ -567,6 +607,20 @@ class _AppState:
             self.reported.add((endpoint, "nonce"))
             app.logger.warning("Header policy (logged once): %s", error)
 
+    def apply_stamped(
+        self, environ: WSGIEnvironment, status: str, headers: HeaderList
+    ) -> None:
+        """:meth:`apply`, then the hashes of the rendered templates."""
+        self.apply(environ, status, headers)
+        assert self.splice is not None
+        try:
+            self.splice(environ, headers)
+        except Exception as error:
+            app = self.app()
+            if app.testing or app.debug:
+                raise
+            self._report(app, None, "hashes", error)
+
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:
             raise error
@@ -600,6 +654,7 @@ class _AppState:
 _WHAT = {
     "internal": "header policy not applied to this response",
     "cookies": "Set-Cookie not hardened on this response (sent as the app set it)",
+    "hashes": "hashes of the rendered templates not added to the CSP",
     "configuration": "inconsistent declarations",
     "https_redirect": "the https_redirect exempt() predicate raised; the request"
     " was redirected",

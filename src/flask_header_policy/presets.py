@@ -50,11 +50,14 @@ class Preset:
     :param name: how errors and ``flask headers show`` name it.
     :param headers: the headers, as a layer declares them.
     :param cookies: cookie hardening, or ``None`` to leave cookies alone.
+    :param stamp_nonces: stamp nonces and hashes into the app's templates
+        (see ``HeaderPolicy(stamp_nonces=...)``).
     """
 
     name: str
     headers: Headers
     cookies: CookiePolicy | None = None
+    stamp_nonces: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", types.MappingProxyType(dict(self.headers)))
@@ -101,7 +104,8 @@ STRICT_CSP = ContentSecurityPolicy(
         "default-src": [NONE],
         "script-src": [NONCE, STRICT_DYNAMIC],
         "style-src": [SELF, NONCE],
-        "img-src": [SELF],
+        # Bootstrap and other CSS frameworks draw icons as data: SVG images.
+        "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "manifest-src": [SELF],
@@ -134,6 +138,7 @@ STRICT = Preset(
         **_REMOVE_STACK,
     },
     cookies=CookiePolicy(secure=True, httponly=True, samesite="Lax"),
+    stamp_nonces=True,
 )
 
 #: For apps that cannot adopt nonces yet: same-origin scripts, helmet-like.

@@ -184,7 +184,8 @@ def test_reports_loop_in_chromium(
     assert (suggestion["layer"], suggestion["header"]) == ("app", CSP_RO)
     expected = f'csp.with_sources("img-src", "{cdns["http"]}", "{cdns["https"]}")'
     assert suggestion["python"] == expected
-    assert f"img-src 'self' {cdns['http']} {cdns['https']};" in suggestion["new_header"]
+    new_img_src = f"img-src 'self' data: {cdns['http']} {cdns['https']};"
+    assert new_img_src in suggestion["new_header"]
     assert "'unsafe-inline'" not in json.dumps(suggestion)
     (advice,) = suggestion["advice"]
     assert advice["directive"] == "script-src-elem" and advice["blocked"] == "inline"

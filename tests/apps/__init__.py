@@ -1,0 +1,1 @@
+"""Test apps shared by several test modules (unit, browser and audit tests)."""
