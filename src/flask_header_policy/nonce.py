@@ -15,16 +15,16 @@ in production).
 
 from __future__ import annotations
 
-import secrets
 import typing as t
 
 from flask import current_app
 from flask import request
 
+from ._apply import new_nonce
+from ._apply import NONCE_KEY as NONCE_KEY
+
 #: Set in the WSGI environ once the policy has built the response headers.
 SEALED_KEY = "flask_header_policy.headers_built"
-#: The request's nonce, in its WSGI environ.
-NONCE_KEY = "flask_header_policy.nonce"
 
 # The request object itself, not the proxy: ``request.environ`` through the
 # proxy costs four times as much, and templates ask once per stamped tag.
@@ -69,7 +69,7 @@ def csp_nonce() -> str:
                 " nonce before the response is returned (not in a streamed body)."
             )
         _check_policy_sends_nonce()
-        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
+        nonce = environ[NONCE_KEY] = new_nonce()
     return nonce
 
 
@@ -96,5 +96,5 @@ def stamp_nonce() -> str | None:
         return None
     nonce: str | None = environ.get(NONCE_KEY)
     if nonce is None and not environ.get(SEALED_KEY):
-        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
+        nonce = environ[NONCE_KEY] = new_nonce()
     return nonce

@@ -18,6 +18,7 @@ from flask import template_rendered
 from flask.wrappers import Response
 from markupsafe import Markup
 
+from .._apply import _mimetypes
 from ..csp import hash_source
 from ..csp import NONCE
 from ..nonce import NONCE_KEY
@@ -38,7 +39,13 @@ if t.TYPE_CHECKING:
 
     from .._apply import CompiledPolicy
 
-__all__ = ["HashSplicer", "install_debug_check", "install_stamping", "trust_scripts"]
+__all__ = [
+    "HASHES_KEY",
+    "HashSplicer",
+    "install_debug_check",
+    "install_stamping",
+    "trust_scripts",
+]
 
 #: The numbers of the hash sets of the templates a request rendered.
 HASHES_KEY = "flask_header_policy.hashes"
@@ -48,6 +55,7 @@ _CSP_HEADERS = frozenset(
     {"content-security-policy", "content-security-policy-report-only"}
 )
 _CACHE_SIZE = 512
+HTML_TYPES = frozenset(HTML)
 # Markup larger than this is stamped but its analysis is not cached.
 _CACHED_MARKUP = 64 * 1024
 # The debug check reads at most this much of a body.
@@ -87,10 +95,28 @@ def install_stamping(app: Flask) -> None:
 
 
 class HashSplicer:
-    """Adds a response's recorded hashes to its CSP headers (HTML only)."""
+    """Adds the hashes of the templates a response rendered to its CSP.
+
+    :meth:`value` splices one CSP text, cached per text and set of
+    templates: a policy's branch asks once per set
+    (:meth:`flask_header_policy._apply.Branch.hashed`). Called with a final
+    header list, it splices every CSP header there (HTML only): for a
+    response that carries a CSP of its own, or took the general path.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, frozenset[int]], str] = {}
+
+    def value(self, text: str, numbers: frozenset[int]) -> str:
+        """``text`` (a CSP field value, its nonce as ``'nonce-{nonce}'``)
+        with the hash sets ``numbers`` spliced in."""
+        spliced = self._cache.get((text, numbers))
+        if spliced is None:
+            spliced = splice_hashes(text, hashes_for(numbers))
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[(text, numbers)] = spliced
+        return spliced
 
     def __call__(
         self, environ: WSGIEnvironment, headers: list[tuple[str, str]]
@@ -98,7 +124,7 @@ class HashSplicer:
         numbers: set[int] | None = environ.get(HASHES_KEY)
         if not numbers:
             return
-        if _mimetype(headers) not in HTML:
+        if HTML_TYPES.isdisjoint(_mimetypes(headers)):
             return
         key = frozenset(numbers)
         nonce = environ.get(NONCE_KEY)
@@ -108,22 +134,10 @@ class HashSplicer:
                 continue
             # Cache by the policy's text without this response's nonce.
             generic = value.replace(source, NONCE) if source else value
-            spliced = self._cache.get((generic, key))
-            if spliced is None:
-                spliced = splice_hashes(generic, hashes_for(key))
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[(generic, key)] = spliced
+            spliced = self.value(generic, key)
             if source:
                 spliced = spliced.replace(NONCE, source)
             headers[index] = (name, spliced)
-
-
-def _mimetype(headers: list[tuple[str, str]]) -> str:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            return value.partition(";")[0].strip().lower()
-    return ""
 
 
 @functools.lru_cache(maxsize=256)
