@@ -65,12 +65,19 @@ def child(name: str, requests: int) -> None:
     apps.run(case.app, environs, requests)
 
 
+def _our_src() -> str:
+    import flask_header_policy
+
+    return str(Path(flask_header_policy.__file__).parent.parent)
+
+
 def instructions(name: str, requests: int, src: str | None = None) -> int:
     environ = dict(os.environ, PYTHONHASHSEED="0")
-    if src is not None:
-        environ["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [src, environ.get("PYTHONPATH")])
-        )
+    # Our src first on the path for the rows "after" too: before and after
+    # then differ in the code only, not in an environment variable.
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [src or _our_src(), environ.get("PYTHONPATH")])
+    )
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
             [
