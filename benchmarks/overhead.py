@@ -35,9 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from apps import BARE  # noqa: E402
 from apps import Case  # noqa: E402
 from apps import cases as make_cases  # noqa: E402
 from apps import check_all  # noqa: E402
+from apps import ROUTES  # noqa: E402
 from apps import ROWS  # noqa: E402
 from apps import run as run_requests  # noqa: E402
 from apps import STRICT  # noqa: E402
@@ -47,6 +49,8 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
+BARE_ROUTES = f"{BARE} /, {ROUTES:,} routes"
+STRICT_ROUTES = f"{STRICT} /, {ROUTES:,} routes"
 #: Seconds each app runs per round when ``--requests`` is not given.
 TARGET_SECONDS = 0.3
 #: The targets of issue 13: strict's ratio to bare Flask, per route.
@@ -172,6 +176,12 @@ def report_table(cases: list[Case], rounds: int) -> str:
             lines.append(
                 f"{case.name}: ratio {case.median / bare.median:.3f} to bare Flask"
                 f" (target <= {target})"
+            )
+    for one, many in ((BARE, BARE_ROUTES), (f"{STRICT} /", STRICT_ROUTES)):
+        if one in by_name and many in by_name:
+            lines.append(
+                f"{many}: {by_name[many].median / by_name[one].median:.3f} times"
+                f" the µs per request of {one} (1 route)"
             )
     return "\n".join(lines)
 

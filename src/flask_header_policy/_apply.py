@@ -1,13 +1,16 @@
 """Merge one endpoint's winning declarations into a WSGI header list (sans-IO).
 
-Everything here is built once per endpoint. Per response, the common case is
-a branch chosen by the scheme and the ``Content-Type`` value (two dict
-lookups), one ``isdisjoint`` test of the response's header names against the
-branch's, and one ``list.extend`` of prebuilt ``(name, value)`` tuples, with
-the request's nonce joined into the CSP when the branch's CSP carries one.
-A response that already has a header the branch declares, or a branch with a
-value computed per request, takes the general path (:meth:`CompiledPolicy.apply`),
-which merges declaration by declaration.
+Everything here is built once: per endpoint a :class:`CompiledPolicy`, per
+scheme a side, per set of mimetypes a :class:`Branch`, made on first sight of
+each ``Content-Type`` value. Per response, the common case is the branch for
+the scheme and the ``Content-Type`` value (a dict lookup), each of the
+response's header names looked up in the branch's table (:meth:`Branch.scan`;
+none for Flask's ``Content-Type`` + ``Content-Length``), and one
+``list.extend`` of prebuilt ``(name, value)`` tuples, with the request's
+nonce joined into the CSP when the branch's CSP carries one (the extension
+does this inline). A response that already has a header the branch declares,
+or a branch with a value computed per request, takes the general path
+(:meth:`CompiledPolicy.apply`), which merges declaration by declaration.
 """
 
 from __future__ import annotations
