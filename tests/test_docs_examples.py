@@ -751,3 +751,32 @@ def test_rewrite_table_rows_are_the_files() -> None:
         assert note == row.note
         names = [item.split(":")[0].strip('"') for item in after if ":" in item]
         assert set(names) <= set(row.ours.get("headers", {}))
+
+
+# The README's quick start.
+
+
+def test_readme_quick_start_does_what_it_says() -> None:
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Quick start") :]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start : section.index("\n```", start)]
+    assert 12 <= len(code.splitlines()) <= 20
+    namespace: dict[str, t.Any] = {"__name__": "readme_quick_start"}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our README
+    app: Flask = namespace["app"]
+    page = app.test_client().get("/", base_url=HTTPS)
+    nonce = re.search(r'<script nonce="([^"]+)">', page.get_data(as_text=True))
+    assert nonce is not None
+    assert f"'nonce-{nonce.group(1)}'" in page.headers["Content-Security-Policy"]
+    export = app.test_client().get("/export.csv", base_url=HTTPS)
+    assert export.headers["Cache-Control"] == "no-store"
+    cli = FlaskGroup(create_app=lambda: app)
+    audit = CliRunner().invoke(cli, ["headers", "audit", "--min-grade", "A+"])
+    assert audit.exit_code == 0, audit.output
+    assert "breaks" not in audit.output
+    shown = CliRunner().invoke(cli, ["headers", "show"])
+    assert "Cache-Control" in shown.stdout and "preset:strict" in shown.stdout

@@ -486,7 +486,8 @@ class PresetTable(_Directive):
 class RewriteTable(_Directive):
     """``.. rewrite-table:: FILE``: the ``ROWS`` of FILE side by side.
 
-    ``:headers:`` names the three columns (comma-separated).
+    ``:headers:`` names the two columns (comma-separated); a row's note goes
+    under its second cell.
     """
 
     required_arguments = 1
@@ -497,29 +498,28 @@ class RewriteTable(_Directive):
     def run(self) -> list[nodes.Node]:
         file = self.arguments[0]
         self.env.note_dependency(str(ROOT / file))
-        names = [
-            h.strip() for h in self.options.get("headers", "Before,After,").split(",")
-        ]
+        wanted = self.options.get("headers", "Before, After")
+        names = [name.strip() for name in wanted.split(",")]
         lines = [
             ".. list-table::",
             "   :header-rows: 1",
-            "   :widths: 32 43 25",
+            "   :widths: 40 60",
             "   :class: rewrite-table",
             "",
             f"   * - {names[0]}",
             f"     - {names[1]}",
-            f"     - {names[2] if len(names) > 2 else ''}",
         ]
         for before, after, note in rewrite_rows(file):
-            cells = []
-            for items in (before, after):
-                cell = "\n\n       ".join(_literal_text(item) for item in items)
-                cells.append(cell)
-            lines += [
-                f"   * - {cells[0]}",
-                f"     - {cells[1]}",
-                f"     - {note}",
-            ]
+            for marker, items, extra in (
+                ("   * - ", before, ""),
+                ("     - ", after, note),
+            ):
+                paragraphs = [_literal_text(item) for item in items]
+                if extra:
+                    paragraphs.append(f"*{extra}*")
+                lines.append(marker + paragraphs[0])
+                for paragraph in paragraphs[1:]:
+                    lines += ["", "       " + paragraph]
         return self.parse_rst(lines)
 
 
