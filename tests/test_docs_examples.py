@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import collections.abc as cabc
 import hashlib
+import os
 import pathlib
 import re
+import shlex
 import types
 import typing as t
 
@@ -317,6 +319,27 @@ def test_reports(tmp_path: pathlib.Path) -> None:
     assert (tmp_path / "header-policy-reports.sqlite3").is_file()
 
 
+@covers("csrf")
+def test_csrf_protection_leaves_the_collector_open(tmp_path: pathlib.Path) -> None:
+    import json
+
+    database = f"sqlite:///{tmp_path}/reports.db"
+    app = example("csrf").create_app(HEADER_POLICY_REPORTS_DATABASE=database)
+    app.post("/form")(lambda: "posted")
+    client = app.test_client()
+    assert client.post("/form", base_url=HTTPS).status_code == 400  # no token
+    report = {
+        "csp-report": {"document-uri": "https://localhost/", "blocked-uri": "inline"}
+    }
+    posted = client.post(
+        "/__csp-reports",
+        data=json.dumps(report),
+        content_type="application/csp-report",
+        base_url=HTTPS,
+    )
+    assert posted.status_code == 204
+
+
 @covers("cookies")
 def test_cookies() -> None:
     cookies = get("cookies", "/").headers.getlist("Set-Cookie")
@@ -360,13 +383,18 @@ def test_config_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert_headers(response, {"X-Frame-Options": "DENY", "X-XSS-Protection": "0"})
 
 
-def test_config_command_of_the_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLASK_HEADER_POLICY_PRESET", "basic")
+def test_config_command_of_the_page_runs() -> None:
     page = (DOCS / "configuration.rst").read_text("utf-8")
-    command = re.search(r"\$ flask (--app .*)", page)
+    command = re.search(r"flask-command:: (--app .*)\n    :env: (.*)", page)
     assert command is not None
-    output = docs_extension().flask_command(command.group(1).split())
+    env = dict(pair.partition("=")[::2] for pair in shlex.split(command.group(2)))
+    assert env == {
+        "FLASK_HEADER_POLICY_PRESET": "basic",
+        "FLASK_HEADER_POLICY_COOKIES": '{"samesite": "Strict"}',
+    }
+    output = docs_extension().flask_command(command.group(1).split(), env=env)
     assert "X-XSS-Protection" in output  # from the basic preset
+    assert "FLASK_HEADER_POLICY_PRESET" not in os.environ  # set for the run only
 
 
 @covers("grader")

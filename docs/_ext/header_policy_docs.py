@@ -624,7 +624,8 @@ class FlaskCommand(_Directive):
             if target.endswith(".py"):
                 self.env.note_dependency(str(ROOT / target))
         env = dict(
-            pair.partition("=")[::2] for pair in self.options.get("env", "").split()
+            pair.partition("=")[::2]
+            for pair in shlex.split(self.options.get("env", ""))
         )
         output = flask_command(
             args,
@@ -633,7 +634,7 @@ class FlaskCommand(_Directive):
             stderr="stderr" in self.options,
         )
         shown = self.options.get("prompt") or f"flask {shlex.join(args)}"
-        prefix = "".join(f"{name}={value} " for name, value in env.items())
+        prefix = "".join(f"{name}={shlex.quote(value)} " for name, value in env.items())
         text = f"$ {prefix}{shown}\n{output}"
         return [_literal(text, "console")]
 
