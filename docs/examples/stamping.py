@@ -13,14 +13,12 @@ app = Flask(__name__)
 HeaderPolicy(app, preset="strict")  # stamps; or stamp_nonces=True
 
 
-# [helper]
 def charts() -> Markup:
     """A helper that returns <script> tags built in Python."""
     return Markup('<script src="https://cdn.example/charts.js"></script>')
 
 
 app.jinja_env.globals["charts"] = charts
-# [/helper]
 
 
 @app.get("/")
