@@ -8,7 +8,7 @@ attributes, show avatars from Gravatar, and use a helper that returns
 
 from __future__ import annotations
 
-from typing import Any
+import typing as t
 
 from flask import Flask
 from flask import render_template
@@ -29,7 +29,7 @@ def include_moment() -> Markup:
     )
 
 
-def create_app(templates: str = "before", **config: Any) -> Flask:
+def create_app(templates: str = "before", **config: t.Any) -> Flask:
     """The shop, with the templates of ``templates/<templates>/``."""
     app = Flask(__name__, template_folder=f"templates/{templates}")
     app.config.update(config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import typing as t
 
 from flask import Flask
 
@@ -15,7 +15,7 @@ from .app import create_app
 csp = PRESETS["strict"].csp.with_sources("img-src", "https://www.gravatar.com")
 
 
-def create_trial(**config: Any) -> Flask:
+def create_trial(**config: t.Any) -> Flask:
     app = create_app(templates="fixed", **config)
     policy = HeaderPolicy(
         app,
