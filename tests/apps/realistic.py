@@ -11,9 +11,9 @@ in for another extension, with its own template folder, layout, macros and
 static files. ``create_cdn()`` serves the CDN's files.
 
 None of the templates carries a nonce. What adopting the strict preset takes
-beyond stamping is applied here, as the README documents it: the image host
-is added to ``img-src``, and the helper's Markup is piped through
-``| trust_scripts``. ``BEHAVIOUR`` lists what a browser must see working.
+beyond stamping is applied here, as docs/tutorials/strict-csp.rst documents
+it: the image host is added to ``img-src``, and the helper's Markup is piped
+through ``| trust_scripts``. ``BEHAVIOUR`` lists what a browser must see working.
 """
 
 from __future__ import annotations

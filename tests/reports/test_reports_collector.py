@@ -385,6 +385,52 @@ def test_own_policy_is_recognised_whatever_nonce_hashes_or_report_uri(
     assert collector.store(app).counters()["noise:foreign-policy"] == 1
 
 
+def test_policy_of_a_stamped_page_is_recognised(app: Flask) -> None:
+    """Stamping adds hash-only directives (script-src-attr, style-src-attr, a
+    script-src-elem for javascript: URLs) to a page's CSP; a report quoting
+    that policy is still the app's, not noise:foreign-policy."""
+    from flask import render_template_string
+
+    from flask_header_policy.presets import PRESETS
+
+    policy = HeaderPolicy(
+        app,
+        preset="strict",
+        headers={
+            "Content-Security-Policy": None,
+            CSP_RO: only_for("text/html", PRESETS["strict"].csp),
+        },
+    )
+    collector = policy.collect_reports(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return render_template_string(
+            '<button onclick="go()">Go</button><p style="color: red">x</p>'
+            '<a href="javascript:void(0)">back</a><img src="https://evil.example/x.png">'
+        )
+
+    client = app.test_client()
+    sent = client.get("/page", base_url="https://localhost/").headers[CSP_RO]
+    assert "script-src-attr 'unsafe-hashes' 'sha256-" in sent
+    assert "style-src-attr 'unsafe-hashes' 'sha256-" in sent
+    assert "script-src-elem 'nonce-" in sent  # a copy of script-src, for the URL
+    report = legacy("https://localhost/page", **{"original-policy": sent})
+    assert post(client, report, base_url="https://localhost/").status_code == 204
+    (row,) = stored(collector, app)
+    assert (row["endpoint"], row["directive"]) == ("page", "img-src")
+    assert "noise:foreign-policy" not in collector.store(app).counters()
+    # A directive of hashes the app never sends is still not the app's.
+    forged = sent.replace("script-src-attr", "script-src-attr 'self'")
+    post(
+        client,
+        legacy("https://localhost/page", **{"original-policy": forged}),
+        base_url="https://localhost/",
+    )
+    assert collector.flush(app)
+    assert collector.store(app).counters()["noise:foreign-policy"] == 1
+
+
 def test_hosts_option_allows_other_names(app: Flask) -> None:
     _, collector = build(app, hosts=["www.example.org", "example.org"])
     client = app.test_client()

@@ -110,8 +110,8 @@ class CollectorOptions(t.TypedDict, total=False):
 
 
 #: Each config key and its default; the option of the same name in lower
-#: case, without the prefix, overrides it. Every key is documented in the
-#: README and in docs/configuration.rst.
+#: case, without the prefix, overrides it. Every key is documented in
+#: docs/configuration.rst (a test checks it).
 DEFAULTS: dict[str, t.Any] = {
     "HEADER_POLICY_REPORTS_URL": "/__csp-reports",
     "HEADER_POLICY_REPORTS_GROUP": "header-policy",

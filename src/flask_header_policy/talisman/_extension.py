@@ -106,7 +106,7 @@ class Talisman(HeaderPolicy):
     takes. It is a ``HeaderPolicy`` too, so ``@talisman.headers({...})``,
     blueprint layers, ``flask headers show`` and ``audit`` work on it.
 
-    Deliberate differences (see the README, "Coming from Flask-Talisman"):
+    Deliberate differences (see the docs, "Coming from Flask-Talisman"):
     a request is secure by its WSGI scheme only (use Werkzeug's ``ProxyFix``;
     ``X-Forwarded-Proto`` alone is not trusted, and a request that carries
     it over plain HTTP gets a :class:`TalismanMigrationWarning`, once); the
