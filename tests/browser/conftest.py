@@ -55,6 +55,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Playwright's deadline for each action and wait of a test.
+DEADLINE_MS = 20_000
+
+
 class Serve(t.Protocol):
     """Runs a Flask app on a real server on 127.0.0.1; returns its base URL."""
 
@@ -210,7 +214,10 @@ def serve(request: pytest.FixtureRequest) -> cabc.Iterator[Serve]:
 def context(browser: Browser, serve: Serve) -> cabc.Iterator[BrowserContext]:
     """A fresh browser context per test, closed before the servers stop."""
     ctx = browser.new_context()
-    ctx.set_default_timeout(10_000)
+    # A deadline for what never happens, not a pause: every wait is for a
+    # condition, and on a machine loaded by other jobs a page can take
+    # seconds to load.
+    ctx.set_default_timeout(DEADLINE_MS)
     try:
         yield ctx
     finally:
