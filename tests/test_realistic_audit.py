@@ -7,7 +7,7 @@ nothing "breaks", except what the README lists as needing a code change
 ``img-src``): without those two, exactly their items break; with them,
 nothing. No browser is needed: the audit reads the HTML in process. (What
 Chromium blocks on the same app is compared in
-``tests/browser/test_realistic_audit.py``.)
+``tests/browser/test_realistic_breaks.py``.)
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_without_the_documented_fixes_only_they_break() -> None:
 
 def test_without_stamping_every_page_with_markup_breaks() -> None:
     """The same app with stamping off: the audit's breaks, whose counts
-    ``tests/browser/test_realistic_audit.py`` checks against Chromium."""
+    ``tests/browser/test_realistic_breaks.py`` checks against Chromium."""
     app = create_app(CDN, stamp_nonces=False)
     result = audit(app, "--json")
     routes = {route["path"]: route for route in json.loads(result.output)}

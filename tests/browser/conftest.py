@@ -57,6 +57,11 @@ CHROMIUM_ARGS = [
 
 #: Playwright's deadline for each action and wait of a test.
 DEADLINE_MS = 20_000
+# Waits in these tests give page.wait_for_function() a function ("() =>
+# …"), never an expression: Playwright evaluates an expression that is not
+# true at once with eval() in the page, which a CSP without 'unsafe-eval'
+# blocks (an EvalError, and a violation event), so such a wait failed
+# exactly when the machine was slow.
 
 
 class Serve(t.Protocol):

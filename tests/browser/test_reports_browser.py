@@ -111,10 +111,10 @@ def visit(context: BrowserContext, url: str, *, expect: int) -> dict[str, t.Any]
     page = context.new_page()
     response = page.goto(url)
     assert response is not None and response.status == 200
-    page.wait_for_function("document.getElementById('logo').complete")
+    page.wait_for_function("() => document.getElementById('logo').complete")
     # Violation events are queued as tasks, late on a loaded machine: wait
     # for the expected ones, then give any other a moment to show up.
-    page.wait_for_function(f"window.violations.length >= {expect}")
+    page.wait_for_function("(n) => window.violations.length >= n", arg=expect)
     page.wait_for_timeout(300)
     facts = {
         "headers": response.headers,

@@ -230,7 +230,7 @@ def test_javascript_url_allowed_by_the_hash_stamping_computes(
     base = serve(app)
     page.goto(base + "/")
     page.click("#a")
-    page.wait_for_function("window.went === 1")
+    page.wait_for_function("() => window.went === 1")
     assert violations(page) == []
     page.goto(base + "/unstamped")
     page.click("#a")

@@ -77,7 +77,9 @@ def violations(
     """
     if at_least:
         page.wait_for_function(
-            f"(window.__violations || []).length >= {at_least}", timeout=15_000
+            "(n) => (window.__violations || []).length >= n",
+            arg=at_least,
+            timeout=15_000,
         )
     page.wait_for_timeout(grace_ms)
     return t.cast(list[dict[str, str]], page.evaluate("window.__violations || []"))
