@@ -20,13 +20,14 @@ No step waits for a fixed time and hopes. Violation events are queued as
 tasks, and a loaded machine can deliver them late, so each phase waits (up to
 a deadline, then the counts show what is missing) until as many events as
 the audit predicts for it have arrived. A form submission is only *planned*
-when ``submit()`` returns: the next submission would cancel it before
-Chromium checks ``form-action`` (Chromium does; a lost event was a real
-flake), so after each one the helper waits until its outcome is known: a
-violation (blocked or reported) or its navigation reaching the network (the
-204 route). A ``javascript:`` URL is checked synchronously when clicked.
-Only events beyond the prediction get a short grace period to show up; it
-can hide a late surplus, never fail a right prediction.
+when ``submit()`` returns: a next submission that comes first cancels it
+before Chromium checks ``form-action``, and its event is lost
+(``test_a_planned_submission_is_cancelled_by_the_next``), so after each one
+the helper waits until its outcome is known: a violation (blocked or
+reported) or its navigation reaching the network (the 204 route). A
+``javascript:`` URL is checked synchronously when clicked. Only events
+beyond the prediction get a short grace period to show up; it can hide a
+late surplus, never fail a right prediction.
 """
 
 from __future__ import annotations
