@@ -24,10 +24,12 @@ from ._types import Finding
 
 __all__ = ["STAMP", "predict"]
 
-#: How to give every <script>, <style> and <link> in templates the nonce.
+#: How to give every <script>, <style> and <link> in templates the nonce,
+#: and (what stamping never touches) in markup that Python code returns.
 STAMP = (
     "stamp nonces into templates: HeaderPolicy(app, stamp_nonces=True)"
-    " or HEADER_POLICY_STAMP_NONCES = True"
+    " or HEADER_POLICY_STAMP_NONCES = True; markup a Python helper returns"
+    " is not template source: pipe it through | trust_scripts"
 )
 _LABEL = {
     "inline-script": "inline <script>",

@@ -1,10 +1,11 @@
 """Stamping in a Flask app: the nonce, the hashes of a response, debug checks.
 
 Per request: each stamped tag asks for the nonce; each template (or macro)
-holding hashes adds one small int to a set in the WSGI environ. When the
-headers are built, a response with such a set gets the union of those
-templates' hashes spliced into its CSP headers; the spliced text is cached
-per policy text and set of templates, so a page served again costs a lookup.
+holding hashes adds one small int to a set in the WSGI environ, and each
+``| trust_scripts`` value with inline code adds its hash set itself. When
+the headers are built, a response with such sets gets the union of their
+hashes spliced into its CSP headers; the spliced text is cached per policy
+text and sets, so a page served again costs a lookup.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from ..nonce import request_environ
 from ..nonce import stamp_nonce
 from ..presets import HTML
 from ._hashes import analyse_markup
+from ._hashes import Hashes
 from ._hashes import hashes_for
 from ._hashes import is_script
-from ._hashes import register
 from ._scan import scan_text
 from ._splice import splice_hashes
 from .jinja import StampExtension
@@ -42,6 +43,10 @@ __all__ = ["HashSplicer", "install_debug_check", "install_stamping", "trust_scri
 
 #: The numbers of the hash sets of the templates a request rendered.
 HASHES_KEY = "flask_header_policy.hashes"
+#: The hash sets of the Markup values a request trusted. They are not
+#: registered: a value may differ from request to request, and the registry
+#: of numbers, which compiled templates hold, never shrinks.
+TRUSTED_KEY = "flask_header_policy.trusted_hashes"
 #: Under app.debug: the names of the templates a request rendered.
 TEMPLATES_KEY = "flask_header_policy.templates"
 _CSP_HEADERS = frozenset(
@@ -86,21 +91,34 @@ def install_stamping(app: Flask) -> None:
         )
 
 
+def _record_trusted(hashes: Hashes) -> None:
+    """Note that the current request trusted Markup holding ``hashes``."""
+    environ = request_environ()
+    if environ is not None:
+        environ.setdefault(TRUSTED_KEY, set()).add(hashes)
+
+
+def recorded_hashes(environ: WSGIEnvironment) -> Hashes:
+    """Every hash a request recorded: its templates' and its trusted values'."""
+    return hashes_for(environ.get(HASHES_KEY, ())).union(*environ.get(TRUSTED_KEY, ()))
+
+
 class HashSplicer:
     """Adds a response's recorded hashes to its CSP headers (HTML only)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, frozenset[int]], str] = {}
+        self._cache: dict[tuple[str, frozenset[int], frozenset[Hashes]], str] = {}
 
     def __call__(
         self, environ: WSGIEnvironment, headers: list[tuple[str, str]]
     ) -> None:
         numbers: set[int] | None = environ.get(HASHES_KEY)
-        if not numbers:
+        trusted: set[Hashes] | None = environ.get(TRUSTED_KEY)
+        if not numbers and not trusted:
             return
         if _mimetype(headers) not in HTML:
             return
-        key = frozenset(numbers)
+        key = frozenset(numbers or ()), frozenset(trusted or ())
         nonce = environ.get(NONCE_KEY)
         source = f"'nonce-{nonce}'" if nonce else None
         for index, (name, value) in enumerate(headers):
@@ -108,12 +126,13 @@ class HashSplicer:
                 continue
             # Cache by the policy's text without this response's nonce.
             generic = value.replace(source, NONCE) if source else value
-            spliced = self._cache.get((generic, key))
+            spliced = self._cache.get((generic, *key))
             if spliced is None:
-                spliced = splice_hashes(generic, hashes_for(key))
+                hashes = hashes_for(key[0]).union(*key[1])
+                spliced = splice_hashes(generic, hashes)
                 if len(self._cache) >= _CACHE_SIZE:
                     self._cache.clear()
-                self._cache[(generic, key)] = spliced
+                self._cache[(generic, *key)] = spliced
             if source:
                 spliced = spliced.replace(NONCE, source)
             headers[index] = (name, spliced)
@@ -126,10 +145,7 @@ def _mimetype(headers: list[tuple[str, str]]) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=256)
-def _analyse(text: str) -> tuple[tuple[int, ...], int | None]:
-    offsets, hashes = analyse_markup(text)
-    return offsets, (register(hashes) if hashes else None)
+_analyse = functools.lru_cache(maxsize=256)(analyse_markup)
 
 
 def trust_scripts(markup: t.Any) -> Markup:
@@ -157,11 +173,11 @@ def trust_scripts(markup: t.Any) -> Markup:
         )
     text = str(render())
     if len(text) <= _CACHED_MARKUP:
-        offsets, number = _analyse(text)
+        offsets, hashes = _analyse(text)
     else:
-        offsets, number = _analyse.__wrapped__(text)
-    if number is not None:
-        record_hashes(number)
+        offsets, hashes = analyse_markup(text)
+    if hashes:
+        _record_trusted(hashes)
     nonce = stamp_nonce()
     if not offsets or not nonce:
         return Markup(text)
@@ -219,7 +235,7 @@ def _check_scripts(
         return  # no nonce in this response's policy
     environ = request.environ
     nonce = environ.get(NONCE_KEY)
-    hashed = hashes_for(environ.get(HASHES_KEY, ())).script_elem
+    hashed = recorded_hashes(environ).script_elem
     body = response.get_data(as_text=True)[:_DEBUG_BODY]
     blocked = []
     for tag in scan_text(body):
