@@ -541,6 +541,44 @@ def test_every_csp_gets_report_uri_and_report_to_over_https(app: Flask) -> None:
     )
 
 
+def test_stamped_pages_over_plain_http_lose_report_to_too(app: Flask) -> None:
+    """Stamping appends hash directives after the wired ``report-to``; over
+    plain HTTP it must still go (Chromium sends no report at all for a policy
+    with report-to on a page that is not served over HTTPS)."""
+    from flask import render_template_string
+
+    from flask_header_policy.presets import PRESETS
+
+    policy = HeaderPolicy(
+        app,
+        preset="strict",
+        headers={
+            "Content-Security-Policy": only_for("text/html", PRESETS["strict"].csp),
+            CSP_RO: only_for("text/html", PRESETS["strict"].csp),
+        },
+    )
+    policy.collect_reports(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return render_template_string(
+            '<button onclick="go()">Go</button><p style="color: red">x</p>'
+        )
+
+    client = app.test_client()
+    for header in ("Content-Security-Policy", CSP_RO):
+        secure = client.get("/page", base_url="https://app.example/").headers[header]
+        assert "; report-to header-policy; script-src-attr " in secure
+        plain = client.get("/page", base_url="http://app.example/").headers[header]
+        assert "script-src-attr 'unsafe-hashes' 'sha256-" in plain
+        assert "report-uri /__csp-reports" in plain
+        assert "report-to" not in plain
+        assert plain == secure.replace("; report-to header-policy", "").replace(
+            secure.split("'nonce-")[1].split("'")[0],
+            plain.split("'nonce-")[1].split("'")[0],
+        )
+
+
 def test_policies_with_their_own_reporting_are_left_alone(app: Flask) -> None:
     own = ContentSecurityPolicy(
         default_src=SELF, report_uri="https://reports.example/x"
