@@ -466,6 +466,48 @@ def test_bad_values_fail_at_init_and_install_nothing() -> None:
     assert dict(app.before_request_funcs) == before
 
 
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        # A report URI that smuggles a directive in: Flask-Talisman sends
+        # "report-uri /r; script-src 'unsafe-inline' *", which browsers enforce.
+        ({"content_security_policy_report_uri": "/r; script-src 'unsafe-inline' *"},
+         "content_security_policy_report_uri"),
+        ({"content_security_policy_report_uri": "/r, script-src *"},
+         "content_security_policy_report_uri"),
+        ({"content_security_policy_report_uri": "/r x"},
+         "content_security_policy_report_uri"),
+        # A source or a name of a dict policy that ends its directive.
+        ({"content_security_policy": {"default-src": "'self'; script-src *"}},
+         "would end the directive"),
+        ({"content_security_policy": {"default-src": ["'self'", "x; script-src *"]}},
+         "would end the directive"),
+        ({"content_security_policy": {"default-src": "'self', script-src *"}},
+         "would end the policy"),
+        ({"content_security_policy": {"default-src 'self'; script-src": "*"}},
+         "not a directive name"),
+        ({"feature_policy": {"geolocation": "'none'; camera *"}},
+         "would end the directive"),
+        # CR and LF are not separators between sources: they would split the
+        # response, so they fail as in every other value.
+        ({"content_security_policy": {"default-src": "'self'\r\nX-Evil: 1"}},
+         "control character"),
+        ({"content_security_policy": "default-src 'self'\nX-Evil: 1"},
+         "control character"),
+        ({"feature_policy": {"camera": "'none'\x85x"}}, "control character"),
+    ],
+)  # fmt: skip
+def test_values_that_would_inject_a_directive_fail_at_init(
+    options: dict[str, t.Any], match: str
+) -> None:
+    app = Flask("inject")
+    with pytest.raises(InvalidHeaderError, match=match):
+        Talisman(app, **options)
+    assert "header_policy" not in app.extensions
+    with pytest.raises(InvalidHeaderError, match=match):
+        from_talisman(**options)
+
+
 def test_options_without_an_app_are_ignored_as_talisman_does() -> None:
     with pytest.warns(TalismanMigrationWarning, match="ignores the options"):
         talisman = Talisman(frame_options=ours.DENY)
