@@ -490,6 +490,28 @@ def test_rate_limit_per_client(app: Flask) -> None:
     assert collector.store(app).counters()["rate-limited"] == 1 + 2
 
 
+def test_an_ipv6_client_is_its_64_block(app: Flask) -> None:
+    """One host gets a whole /64: counted by address, it had 2**64 buckets."""
+    _, collector = build(app, rate=1, burst=2)
+    client = app.test_client()
+
+    def from_(address: str) -> int:
+        return t.cast(
+            int,
+            post(client, legacy(), environ_base={"REMOTE_ADDR": address}).status_code,
+        )
+
+    assert [from_(f"2001:db8:1:2::{n:x}") for n in range(1, 4)] == [204, 204, 429]
+    assert from_("2001:db8:1:3::1") == 204  # another /64, another client
+    # An IPv4-mapped address is its IPv4 address.
+    assert [from_("10.1.1.1"), from_("::ffff:10.1.1.1"), from_("10.1.1.1")] == [
+        204,
+        204,
+        429,
+    ]
+    assert collector.counters(app)["rate-limited"] == 2
+
+
 def test_client_key_option(app: Flask) -> None:
     _, collector = build(
         app, rate=1, burst=1, client_key=lambda request: request.headers["X-Client"]

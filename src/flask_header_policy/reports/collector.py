@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import datetime
+import ipaddress
 import os
 import random
 import typing as t
@@ -141,7 +142,19 @@ SQLITE_FILE = "header-policy-reports.sqlite3"
 
 
 def _remote_addr(request: Request) -> str:
-    return request.remote_addr or "-"
+    """The client for the rate limit: its address, an IPv6 one by its /64
+    (a host is given a whole /64, and would otherwise have 2**64 buckets),
+    an IPv4-mapped one by its IPv4 address."""
+    address = request.remote_addr or "-"
+    if ":" not in address:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.strip("[]").partition("%")[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
 @dataclasses.dataclass(frozen=True)
