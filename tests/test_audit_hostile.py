@@ -263,6 +263,22 @@ def test_invalid_url_is_one_line(url: str) -> None:
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
     assert "not a valid" in result.output
     assert "Traceback" not in result.output
+    # The error names the URL as given, not one the audit made up from it.
+    assert result.output.startswith(f"Error: {url}: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        ("example.org", "https://example.org/"),
+        ("example.org:8443", "https://example.org:8443/"),
+        ("localhost:5000/a", "https://localhost:5000/a"),
+    ],
+)
+def test_a_bare_host_means_https(url: str, normalized: str) -> None:
+    from flask_header_policy.audit.live import normalize_url
+
+    assert normalize_url(url) == normalized
 
 
 @pytest.mark.parametrize(

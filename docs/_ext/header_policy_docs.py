@@ -468,7 +468,9 @@ class PresetTable(_Directive):
             names = ", ".join(
                 f"``{name}``" for name in sorted(facts.removed, key=str.lower)
             )
-            lines.append(f"**Removed** from every response: {names}.")
+            lines.append(f"**Removed** from every response: {names}")
+            lines.append("(as the app answers: a header the WSGI server adds afterwards,")
+            lines.append("such as its ``Server``, is out of reach, see :doc:`concepts`).")
         else:
             lines.append("**Removed**: nothing.")
         lines += ["", f"**Cookies**: {facts.cookies}."]

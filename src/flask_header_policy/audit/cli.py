@@ -170,12 +170,15 @@ def run_live(
     try:
         from .live import audit_url
         from .live import AuditError
+        from .live import normalize_url
     except ModuleNotFoundError as exc:
         if exc.name != "httpx":
             raise
         raise click.ClickException(_LIVE_MISSING) from None
-    if "://" not in url:
-        url = "https://" + url
+    try:
+        url = normalize_url(url)
+    except AuditError as exc:
+        raise click.ClickException(printable(exc)) from None
     urls = [url] + [urllib.parse.urljoin(url, path) for path in paths]
     audits = []
     # A network audit is slow: report progress from two URLs on.

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import re
 import socket
 import ssl
 import threading
@@ -74,6 +75,7 @@ __all__ = [
     "audit_url",
     "classify_redirection",
     "http_variant",
+    "normalize_url",
 ]
 
 _HTML = ("text/html", "application/xhtml+xml", "")
@@ -299,9 +301,22 @@ def _hops(
         return fetched
 
 
-def _normalize(url: str) -> str:
+# "scheme:" followed by something other than a port: a URL of another
+# scheme (javascript:, mailto:, data:), not a bare "host:port".
+_OTHER_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?![0-9]*(?:[/?#]|$))")
+
+
+def normalize_url(url: str) -> str:
+    """``url`` as the audit fetches it: a bare host name (``example.org``,
+    ``host:8443/path``) means ``https://``, and an empty path ``/``.
+
+    :raise AuditError: not an ``http://`` or ``https://`` URL (a
+        ``javascript:`` URL is named as given).
+    """
     url = url.strip()
     if "://" not in url:
+        if _OTHER_SCHEME_RE.match(url):
+            raise AuditError(f"{url}: not a valid http:// or https:// URL", "url")
         url = "https://" + url  # a bare host name, as the Observatory takes
     try:
         parts = urllib.parse.urlsplit(url)
@@ -377,7 +392,7 @@ def audit_url(
         refuses the connection, fails TLS, times out, speaks no HTTP, or
         redirects more than :data:`MAX_REDIRECTS` times.
     """
-    url = _normalize(url)
+    url = normalize_url(url)
     own = client is None
     # No kept-alive connections: each request opens one, which the deadline
     # of its fetch watches.
