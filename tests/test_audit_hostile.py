@@ -267,6 +267,21 @@ def test_invalid_url_is_one_line(url: str) -> None:
     assert result.output.startswith(f"Error: {url}: ")
 
 
+@pytest.mark.parametrize("timeout", ["inf", "nan", "1e300", "0", "-1"])
+def test_a_timeout_that_is_no_duration_is_a_usage_error(timeout: str) -> None:
+    # inf and 1e300 reached socket.settimeout (an OverflowError traceback),
+    # nan made every fetch "time out after nan s" at once.
+    result = CliRunner().invoke(
+        audit_command, ["http://127.0.0.1:9/", "--timeout", timeout]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--timeout" in result.output
+    assert "Traceback" not in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
+    with pytest.raises(ValueError, match="timeout"):
+        audit_url("http://127.0.0.1:9/", timeout=float(timeout))
+
+
 @pytest.mark.parametrize(
     ("url", "normalized"),
     [

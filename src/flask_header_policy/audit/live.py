@@ -71,6 +71,7 @@ from .results import with_findings
 
 __all__ = [
     "MAX_REDIRECTS",
+    "MAX_TIMEOUT",
     "AuditError",
     "audit_url",
     "classify_redirection",
@@ -78,6 +79,9 @@ __all__ = [
     "normalize_url",
 ]
 
+#: The longest deadline a fetch may have, in seconds (socket timeouts and
+#: timers refuse infinite or huge ones).
+MAX_TIMEOUT = 3600.0
 _HTML = ("text/html", "application/xhtml+xml", "")
 _HEADERS = {
     "User-Agent": "flask-header-policy-audit",
@@ -377,7 +381,8 @@ def audit_url(
     :param url: an ``http://`` or ``https://`` URL; a bare host name means
         ``https://host/``.
     :param timeout: seconds allowed for each fetch as a whole (connection,
-        redirects, headers and body).
+        redirects, headers and body), more than 0 and at most
+        :data:`MAX_TIMEOUT`; anything else is a ``ValueError``.
     :param max_bytes: the most body bytes read; more gives a finding.
     :param client: an ``httpx.Client`` to use (proxies, certificates);
         redirects are followed by hand whatever its settings. The deadline
@@ -392,6 +397,15 @@ def audit_url(
         refuses the connection, fails TLS, times out, speaks no HTTP, or
         redirects more than :data:`MAX_REDIRECTS` times.
     """
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT  # also false for nan
+    ):
+        raise ValueError(
+            f"timeout={timeout!r}: a number of seconds, more than 0 and at most"
+            f" {MAX_TIMEOUT:g}"
+        )
     url = normalize_url(url)
     own = client is None
     # No kept-alive connections: each request opens one, which the deadline
