@@ -395,6 +395,37 @@ def test_options_are_attributes_that_take_effect() -> None:
     assert ours.DEFAULT_PERMISSIONS_POLICY == {"browsing-topics": "()"}
 
 
+def test_a_change_inside_a_nested_list_or_dict_takes_effect() -> None:
+    """Flask-Talisman reads its options on every request, so appending to
+    the list of one directive works there; it must here too."""
+    app = Flask("nested")
+    talisman = Talisman(
+        app, content_security_policy={"default-src": ["'self'"], "object-src": "'none'"}
+    )
+    app.get("/")(lambda: "x")
+    client = app.test_client()
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["default-src"].append("https://cdn.example")
+    assert client.get("/", environ_overrides=HTTPS).headers[
+        "Content-Security-Policy"
+    ] == ("default-src 'self' https://cdn.example; object-src 'none'")
+    # A list set later, then changed in place, is tracked as well.
+    talisman.content_security_policy["img-src"] = ["'self'"]
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["img-src"] += ["data:"]
+    talisman.content_security_policy.update({"font-src": ["'self'"]})
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["font-src"].insert(0, "https://fonts.example")
+    talisman.content_security_policy.setdefault("media-src", []).append("'self'")
+    assert client.get("/", environ_overrides=HTTPS).headers[
+        "Content-Security-Policy"
+    ] == (
+        "default-src 'self' https://cdn.example; object-src 'none';"
+        " img-src 'self' data:; font-src https://fonts.example 'self';"
+        " media-src 'self'"
+    )
+
+
 def test_a_changed_option_is_translated_once_not_per_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -50,7 +50,10 @@ _NONCE_BYTES = NONCE_LENGTH * 3 // 4
 
 
 def _tracked(value: t.Any, on_change: cabc.Callable[[], None]) -> t.Any:
-    """A copy of a dict or list option that reports changes made in place."""
+    """A copy of a dict or list option that reports changes made in place,
+    at any depth (``csp["script-src"].append(...)`` too)."""
+    if isinstance(value, _TrackedDict | _TrackedList):
+        return value
     if isinstance(value, dict):
         return _TrackedDict(on_change, value)
     if isinstance(value, list):
@@ -63,6 +66,7 @@ def _notifying(base: type, name: str) -> t.Any:
 
     def changed(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         result = method(self, *args, **kwargs)
+        self._track_children()
         self._on_change()
         return result
 
@@ -74,10 +78,25 @@ class _TrackedDict(dict[str, t.Any]):
     def __init__(self, on_change: cabc.Callable[[], None], value: t.Any) -> None:
         super().__init__(value)
         self._on_change = on_change
+        self._track_children()
+
+    def _track_children(self) -> None:
+        # A value put in by any method (update, setdefault…) is tracked too.
+        for key, value in self.items():
+            tracked = _tracked(value, self._on_change)
+            if tracked is not value:
+                dict.__setitem__(self, key, tracked)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        # Returns the tracked value: setdefault("script-src", []).append(…)
+        # must change the option, not a copy.
+        value = dict.setdefault(self, key, _tracked(default, self._on_change))
+        self._on_change()
+        return value
 
     for _name in (
         "__setitem__", "__delitem__", "__ior__", "clear", "pop", "popitem",
-        "setdefault", "update",
+        "update",
     ):  # fmt: skip
         locals()[_name] = _notifying(dict, _name)
     del _name
@@ -87,6 +106,13 @@ class _TrackedList(list[t.Any]):
     def __init__(self, on_change: cabc.Callable[[], None], value: t.Any) -> None:
         super().__init__(value)
         self._on_change = on_change
+        self._track_children()
+
+    def _track_children(self) -> None:
+        for index, value in enumerate(self):
+            tracked = _tracked(value, self._on_change)
+            if tracked is not value:
+                list.__setitem__(self, index, tracked)
 
     for _name in (
         "__setitem__", "__delitem__", "__iadd__", "append", "clear", "extend",
