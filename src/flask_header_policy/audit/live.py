@@ -382,7 +382,7 @@ def audit_url(
         ``https://host/``.
     :param timeout: seconds allowed for each fetch as a whole (connection,
         redirects, headers and body), more than 0 and at most
-        :data:`MAX_TIMEOUT`; anything else is a ``ValueError``.
+        ``MAX_TIMEOUT`` (an hour); anything else is a ``ValueError``.
     :param max_bytes: the most body bytes read; more gives a finding.
     :param client: an ``httpx.Client`` to use (proxies, certificates);
         redirects are followed by hand whatever its settings. The deadline
