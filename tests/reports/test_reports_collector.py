@@ -712,13 +712,26 @@ def test_factory_pattern(tmp_path: Path) -> None:
         ({"sample": 1.5}, ValueError),
         ({"rate": 0}, ValueError),
         ({"dashboard": True}, TypeError),
+        # A str is iterable: "example.com" became the hosts "e", "x", "a"…
+        # and every report was dropped as noise:foreign-origin.
+        ({"hosts": "example.com"}, TypeError),
+        ({"hosts": ["example.com", 5]}, TypeError),
+        # From the environment, as from_prefixed_env leaves non-JSON text.
+        ({"burst": "abc"}, ValueError),
+        ({"max_clients": "many"}, ValueError),
+        ({"queue_size": 0}, ValueError),
+        ({"enforce_days": "two weeks"}, ValueError),
+        ({"enforce_reports": -1}, ValueError),
+        ({"max_new_fingerprints": True}, ValueError),
     ],
 )
 def test_bad_options_fail_at_install(
     app: Flask, options: dict[str, t.Any], error: type[Exception]
 ) -> None:
     policy = HeaderPolicy(app)
-    with pytest.raises(error):
+    (name,) = options
+    key = "HEADER_POLICY_REPORTS_" + name.upper()
+    with pytest.raises(error, match=key):
         policy.collect_reports(app, **options)
 
 

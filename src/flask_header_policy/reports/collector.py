@@ -194,7 +194,10 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
             f" '/__csp-reports', not {url!r}"
         )
     # Both must be valid in Reporting-Endpoints and in a CSP: the builder says why not.
-    ReportingEndpoints({group: url})
+    try:
+        ReportingEndpoints({group: url})
+    except ValueError as error:
+        raise ValueError(f"HEADER_POLICY_REPORTS_GROUP={group!r}: {error}") from None
     database = values["database"] or "sqlite:///" + _instance_file(app)
     rate = values["rate"]
     if rate is not None and (not isinstance(rate, int | float) or rate <= 0):
@@ -214,6 +217,16 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
             f" current_user.is_admin), not {type(dashboard).__name__}"
         )
     hosts = values["hosts"]
+    if hosts is not None:
+        if isinstance(hosts, str) or not isinstance(hosts, cabc.Iterable):
+            raise TypeError(
+                "HEADER_POLICY_REPORTS_HOSTS takes a list of host names"
+                f" (['example.org']), not {type(hosts).__name__}; from the"
+                " environment, as JSON: '[\"example.org\"]'"
+            )
+        hosts = list(hosts)
+        if not all(isinstance(host, str) for host in hosts):
+            raise TypeError("HEADER_POLICY_REPORTS_HOSTS takes host names (str)")
     return _Options(
         url=url,
         group=group,
@@ -221,18 +234,47 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
         engine_options=dict(values["engine_options"]),
         wire=bool(values["wire"]),
         rate=None if rate is None else float(rate),
-        burst=int(values["burst"]),
-        max_clients=int(values["max_clients"]),
+        burst=_whole("burst", values["burst"], 1),
+        max_clients=_whole("max_clients", values["max_clients"], 1),
         sample=float(sample),
-        max_new_fingerprints=int(values["max_new_fingerprints"]),
-        queue_size=int(values["queue_size"]),
+        max_new_fingerprints=_whole(
+            "max_new_fingerprints", values["max_new_fingerprints"], 1
+        ),
+        queue_size=_whole("queue_size", values["queue_size"], 1),
         hosts=None if hosts is None else frozenset(h.lower() for h in hosts),
         dashboard=dashboard,
         dashboard_url=values["dashboard_url"] or url.rstrip("/") + "/dashboard",
-        enforce_days=float(values["enforce_days"]),
-        enforce_reports=int(values["enforce_reports"]),
+        enforce_days=_days(values["enforce_days"]),
+        enforce_reports=_whole("enforce_reports", values["enforce_reports"], 0),
         client_key=given.get("client_key", _remote_addr),
     )
+
+
+def _key(option: str) -> str:
+    return "HEADER_POLICY_REPORTS_" + option.upper()
+
+
+def _whole(option: str, value: t.Any, least: int) -> int:
+    """An int option (from the environment, a JSON number), checked."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(
+            f"{_key(option)} must be a whole number of at least {least},"
+            f" not {value!r}"
+        )
+    return value
+
+
+def _days(value: t.Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value < float("inf")
+    ):
+        raise ValueError(
+            f"HEADER_POLICY_REPORTS_ENFORCE_DAYS must be a number of days (0 or"
+            f" more), not {value!r}"
+        )
+    return float(value)
 
 
 def _instance_file(app: Flask) -> str:
