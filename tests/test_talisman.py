@@ -497,6 +497,12 @@ def test_bad_values_fail_at_init_and_install_nothing() -> None:
     assert dict(app.before_request_funcs) == before
 
 
+def test_nonce_in_as_a_str_is_a_type_error() -> None:
+    # Silently no nonce before (the letters of "script-src" matched nothing).
+    with pytest.raises(TypeError, match=r"\['script-src'\]"):
+        Talisman(Flask("nonce_in"), content_security_policy_nonce_in="script-src")
+
+
 @pytest.mark.parametrize(
     ("options", "match"),
     [

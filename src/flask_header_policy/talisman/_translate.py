@@ -414,7 +414,15 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     csp_name = f"{_CSP}-Report-Only" if report_only else _CSP
     policy = options["content_security_policy"]
     if policy:
-        nonce_in = set(options["content_security_policy_nonce_in"] or ())
+        sections = options["content_security_policy_nonce_in"] or ()
+        if isinstance(sections, str):
+            # Flask-Talisman iterates it: "script-src" made the directives
+            # "s", "c", "r"… each with the nonce.
+            raise TypeError(
+                "content_security_policy_nonce_in takes a list of directive"
+                f" names (['script-src']), not the str {sections!r}"
+            )
+        nonce_in = set(sections)
         directives = [
             (name, [*sources, NONCE] if name in nonce_in else sources)
             for name, sources in _directives("content_security_policy", policy)
