@@ -32,6 +32,7 @@ from ._translate import DEFAULT_PERMISSIONS_POLICY
 from ._translate import DEFAULT_REFERRER_POLICY
 from ._translate import DEFAULT_SESSION_COOKIE_SAMESITE
 from ._translate import NONCE_LENGTH
+from ._translate import nonce_sections
 from ._translate import ONE_YEAR_IN_SECS
 from ._translate import OPTION_DEFAULTS
 from ._translate import SAMEORIGIN
@@ -229,8 +230,8 @@ class Talisman(HeaderPolicy):
             "content_security_policy": content_security_policy,
             "content_security_policy_report_uri": content_security_policy_report_uri,
             "content_security_policy_report_only": content_security_policy_report_only,
-            "content_security_policy_nonce_in": list(
-                content_security_policy_nonce_in or []
+            "content_security_policy_nonce_in": nonce_sections(
+                content_security_policy_nonce_in
             ),
             "referrer_policy": referrer_policy,
             "session_cookie_secure": session_cookie_secure,
@@ -273,8 +274,8 @@ class Talisman(HeaderPolicy):
             )
         options = {k: v for k, v in kwargs.items() if k in VIEW_OPTIONS}
         if "content_security_policy_nonce_in" in options:
-            options["content_security_policy_nonce_in"] = list(
-                options["content_security_policy_nonce_in"] or []
+            options["content_security_policy_nonce_in"] = nonce_sections(
+                options["content_security_policy_nonce_in"]
             )
 
         def decorator(view: F) -> F:

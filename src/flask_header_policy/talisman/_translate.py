@@ -49,6 +49,7 @@ __all__ = [
     "TalismanMigrationWarning",
     "Verbatim",
     "check_names",
+    "nonce_sections",
     "check_options",
     "warn_from_caller",
     "translate_cookies",
@@ -194,6 +195,20 @@ class Verbatim:
 
     def __str__(self) -> str:
         return self.text
+
+
+def nonce_sections(value: t.Any) -> list[str]:
+    """``content_security_policy_nonce_in`` as a list of directive names.
+
+    :raise TypeError: a ``str``, which Flask-Talisman iterates ("script-src"
+        made the directives "s", "c", "r"… each with the nonce).
+    """
+    if isinstance(value, str):
+        raise TypeError(
+            "content_security_policy_nonce_in takes a list of directive names"
+            f" (['script-src']), not the str {value!r}"
+        )
+    return list(value or ())
 
 
 def check_names(names: cabc.Iterable[str]) -> None:
@@ -414,15 +429,7 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     csp_name = f"{_CSP}-Report-Only" if report_only else _CSP
     policy = options["content_security_policy"]
     if policy:
-        sections = options["content_security_policy_nonce_in"] or ()
-        if isinstance(sections, str):
-            # Flask-Talisman iterates it: "script-src" made the directives
-            # "s", "c", "r"… each with the nonce.
-            raise TypeError(
-                "content_security_policy_nonce_in takes a list of directive"
-                f" names (['script-src']), not the str {sections!r}"
-            )
-        nonce_in = set(sections)
+        nonce_in = set(nonce_sections(options["content_security_policy_nonce_in"]))
         directives = [
             (name, [*sources, NONCE] if name in nonce_in else sources)
             for name, sources in _directives("content_security_policy", policy)
