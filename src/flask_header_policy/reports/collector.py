@@ -251,7 +251,8 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
 
 
 def _key(option: str) -> str:
-    return "HEADER_POLICY_REPORTS_" + option.upper()
+    """The config key of a ``collect_reports`` option."""
+    return next(key for key in DEFAULTS if _option(key) == option)
 
 
 def _whole(option: str, value: t.Any, least: int) -> int:
