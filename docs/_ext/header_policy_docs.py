@@ -468,7 +468,10 @@ class PresetTable(_Directive):
             names = ", ".join(
                 f"``{name}``" for name in sorted(facts.removed, key=str.lower)
             )
-            lines.append(f"**Removed** from every response: {names}.")
+            lines.append(f"**Removed** from every response: {names}")
+            lines.append("(as the app answers: a header the WSGI server adds")
+            lines.append("afterwards, such as its ``Server``, is out of reach,")
+            lines.append("see :doc:`concepts`).")
         else:
             lines.append("**Removed**: nothing.")
         lines += ["", f"**Cookies**: {facts.cookies}."]

@@ -156,8 +156,14 @@ def wire(
 
 def report_to_dropper(group: str) -> cabc.Callable[[list[tuple[str, str]]], None]:
     """A function that takes ``; report-to <group>`` (as :func:`wire` adds it)
-    out of the CSP headers of a plain-HTTP response's header list, in place."""
-    pattern = re.compile(rf"; report-to {re.escape(group)}(?=[ \t]*(?:,|$))")
+    out of the CSP headers of a plain-HTTP response's header list, in place.
+
+    The directive is found wherever it ended up in each policy: :func:`wire`
+    puts it last, but template stamping appends the directives that hold a
+    page's hashes after it."""
+    pattern = re.compile(
+        rf";[ \t]*report-to[ \t]+{re.escape(group)}[ \t]*(?=;|,|$)", re.IGNORECASE
+    )
 
     def drop(headers: list[tuple[str, str]]) -> None:
         for index, (name, value) in enumerate(headers):
