@@ -1,9 +1,9 @@
 """Coming from Flask-Talisman: one app, switched in one line, then rewritten.
 
 ``dropin_app`` is a Flask-Talisman app whose import line was changed;
-``idiomatic_app`` declares the same headers with ``HeaderPolicy`` (the README's
-side-by-side table). ``tests/test_talisman.py`` checks both against the real
-Flask-Talisman.
+``idiomatic_app`` declares the same headers with ``HeaderPolicy``
+(docs/tutorials/talisman.rst shows both). ``tests/test_talisman.py`` checks
+both against the real Flask-Talisman.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from flask_header_policy import HeaderPolicy
 from flask_header_policy.audit.app import audit_app
 from flask_header_policy.audit.app import NOT_FOUND_PATH
 
-#: The most body bytes the audit reads (README).
+#: The most body bytes the audit reads (docs/audit.rst, docs/live.rst).
 MAX_BODY = 2_000_000
 #: Enough for an A+: CSP +10, framing via CSP +5, Referrer +5, CORP +10.
 GOOD = {

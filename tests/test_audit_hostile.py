@@ -263,6 +263,37 @@ def test_invalid_url_is_one_line(url: str) -> None:
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1
     assert "not a valid" in result.output
     assert "Traceback" not in result.output
+    # The error names the URL as given, not one the audit made up from it.
+    assert result.output.startswith(f"Error: {url}: ")
+
+
+@pytest.mark.parametrize("timeout", ["inf", "nan", "1e300", "0", "-1"])
+def test_a_timeout_that_is_no_duration_is_a_usage_error(timeout: str) -> None:
+    # inf and 1e300 reached socket.settimeout (an OverflowError traceback),
+    # nan made every fetch "time out after nan s" at once.
+    result = CliRunner().invoke(
+        audit_command, ["http://127.0.0.1:9/", "--timeout", timeout]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--timeout" in result.output
+    assert "Traceback" not in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
+    with pytest.raises(ValueError, match="timeout"):
+        audit_url("http://127.0.0.1:9/", timeout=float(timeout))
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        ("example.org", "https://example.org/"),
+        ("example.org:8443", "https://example.org:8443/"),
+        ("localhost:5000/a", "https://localhost:5000/a"),
+    ],
+)
+def test_a_bare_host_means_https(url: str, normalized: str) -> None:
+    from flask_header_policy.audit.live import normalize_url
+
+    assert normalize_url(url) == normalized
 
 
 @pytest.mark.parametrize(

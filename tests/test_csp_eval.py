@@ -484,6 +484,25 @@ def test_scanner_stops_listing_at_the_cap() -> None:
     assert page.truncated
 
 
+def test_prediction_checks_a_bounded_number_of_policies() -> None:
+    """A hostile site's header block (up to 100 KB) holds thousands of
+    policies: each was checked against each of up to 10,000 resources, so
+    that one page cost minutes and millions of Blocked items."""
+    from flask_header_policy.audit import grade_response
+    from flask_header_policy.audit._breaks import MAX_POLICIES
+
+    many = ", ".join(f"img-src 'none' https://h{n}.example" for n in range(300))
+    result = grade_response(
+        [("Content-Type", "text/html"), ("Content-Security-Policy", many)],
+        body="<img src=/a.png>" * 50,
+        url="https://app.example/",
+    )
+    assert len(result.breaks) == MAX_POLICIES * 50
+    (finding,) = [f for f in result.findings if f.code == "csp-policies-truncated"]
+    assert f"300 policies: only the first {MAX_POLICIES}" in finding.message
+    assert result.verdict == "breaks"
+
+
 @pytest.mark.parametrize(
     "unit",
     ["<template>", "<picture><source srcset=/a.png>", "<video>", "<noscript>",

@@ -16,6 +16,7 @@ import types
 import pytest
 from flask import Flask
 from flask import make_response
+from flask import render_template_string
 from flask import Response
 from test_exported import EXPORTED
 
@@ -158,6 +159,10 @@ def _preset_app(name: str) -> Flask:
         response.set_cookie("c", "1")
         return response
 
+    @app.get("/template")
+    def template() -> str:
+        return render_template_string("<script>go()</script>")
+
     @app.get("/data")
     def data() -> Response:
         response = make_response({"ok": True})
@@ -196,6 +201,9 @@ def test_preset_table_is_what_the_preset_sends(name: str) -> None:
     assert {k.lower() for k in page.headers.keys()} - own == shown
     for removed in facts.removed:
         assert removed not in data.headers
+    stamped = client.get("/template", base_url="https://localhost/").get_data(True)
+    assert stamped.startswith("<script nonce=") is facts.stamps, stamped
+    assert facts.stamps is (name == "strict")
     cookie = page.headers["Set-Cookie"]
     if facts.cookies == "left alone":
         assert cookie == "c=1; Path=/"

@@ -203,6 +203,22 @@ def test_location_of_a_path_that_looks_like_a_host() -> None:
     assert https_location(environ, HOST) == "https://app.example//evil.example/x"
 
 
+@pytest.mark.parametrize(
+    "environ",
+    [
+        # "OPTIONS * HTTP/1.1" (asterisk form): the dev server's PATH_INFO.
+        {"PATH_INFO": "*", "RAW_URI": "*", "REQUEST_URI": "*"},
+        {"PATH_INFO": "*", "SCRIPT_NAME": ""},
+        {"PATH_INFO": "x.example", "SCRIPT_NAME": ""},
+    ],
+)
+def test_location_path_always_starts_with_a_slash(environ: dict[str, str]) -> None:
+    # Without it, "https://app.example*" names another host.
+    location = https_location(environ, HOST)
+    assert location is not None
+    assert location.startswith("https://app.example/"), location
+
+
 def test_location_without_raw_target_quotes_the_wsgi_path() -> None:
     environ = {
         "PATH_INFO": "/100%/caf\xc3\xa9 x",  # Latin-1 decoded bytes, PEP 3333
@@ -449,6 +465,11 @@ def test_a_bad_host_gets_400_not_a_redirect(host: str) -> None:
 
 
 def test_trusted_hosts_apply() -> None:
+    # Without them, a well-formed Host of another site is redirected there,
+    # as the docs say: the request itself named that site.
+    app, _ = make_app()
+    response = get(app, "/echo", host="other.example")
+    assert response.headers["Location"] == "https://other.example/echo"
     app, _ = make_app(TRUSTED_HOSTS=["app.example"])
     assert get(app, "/echo").status_code == 308
     response = get(app, "/echo", host="other.example")

@@ -1,4 +1,4 @@
-"""Every preset's exact headers: they are documented promises (README, "Presets")."""
+"""Every preset's exact headers: they are documented promises (docs/presets.rst)."""
 
 from __future__ import annotations
 

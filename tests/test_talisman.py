@@ -395,6 +395,37 @@ def test_options_are_attributes_that_take_effect() -> None:
     assert ours.DEFAULT_PERMISSIONS_POLICY == {"browsing-topics": "()"}
 
 
+def test_a_change_inside_a_nested_list_or_dict_takes_effect() -> None:
+    """Flask-Talisman reads its options on every request, so appending to
+    the list of one directive works there; it must here too."""
+    app = Flask("nested")
+    talisman = Talisman(
+        app, content_security_policy={"default-src": ["'self'"], "object-src": "'none'"}
+    )
+    app.get("/")(lambda: "x")
+    client = app.test_client()
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["default-src"].append("https://cdn.example")
+    assert client.get("/", environ_overrides=HTTPS).headers[
+        "Content-Security-Policy"
+    ] == ("default-src 'self' https://cdn.example; object-src 'none'")
+    # A list set later, then changed in place, is tracked as well.
+    talisman.content_security_policy["img-src"] = ["'self'"]
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["img-src"] += ["data:"]
+    talisman.content_security_policy.update({"font-src": ["'self'"]})
+    client.get("/", environ_overrides=HTTPS)
+    talisman.content_security_policy["font-src"].insert(0, "https://fonts.example")
+    talisman.content_security_policy.setdefault("media-src", []).append("'self'")
+    assert client.get("/", environ_overrides=HTTPS).headers[
+        "Content-Security-Policy"
+    ] == (
+        "default-src 'self' https://cdn.example; object-src 'none';"
+        " img-src 'self' data:; font-src https://fonts.example 'self';"
+        " media-src 'self'"
+    )
+
+
 def test_a_changed_option_is_translated_once_not_per_request(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -464,6 +495,54 @@ def test_bad_values_fail_at_init_and_install_nothing() -> None:
         Talisman(app, force_http=True)
     assert "header_policy" not in app.extensions
     assert dict(app.before_request_funcs) == before
+
+
+def test_nonce_in_as_a_str_is_a_type_error() -> None:
+    # Silently no nonce before (the letters of "script-src" matched nothing).
+    with pytest.raises(TypeError, match=r"\['script-src'\]"):
+        Talisman(Flask("nonce_in"), content_security_policy_nonce_in="script-src")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        # A report URI that smuggles a directive in: Flask-Talisman sends
+        # "report-uri /r; script-src 'unsafe-inline' *", which browsers enforce.
+        ({"content_security_policy_report_uri": "/r; script-src 'unsafe-inline' *"},
+         "content_security_policy_report_uri"),
+        ({"content_security_policy_report_uri": "/r, script-src *"},
+         "content_security_policy_report_uri"),
+        ({"content_security_policy_report_uri": "/r x"},
+         "content_security_policy_report_uri"),
+        # A source or a name of a dict policy that ends its directive.
+        ({"content_security_policy": {"default-src": "'self'; script-src *"}},
+         "would end the directive"),
+        ({"content_security_policy": {"default-src": ["'self'", "x; script-src *"]}},
+         "would end the directive"),
+        ({"content_security_policy": {"default-src": "'self', script-src *"}},
+         "would end the policy"),
+        ({"content_security_policy": {"default-src 'self'; script-src": "*"}},
+         "not a directive name"),
+        ({"feature_policy": {"geolocation": "'none'; camera *"}},
+         "would end the directive"),
+        # CR and LF are not separators between sources: they would split the
+        # response, so they fail as in every other value.
+        ({"content_security_policy": {"default-src": "'self'\r\nX-Evil: 1"}},
+         "control character"),
+        ({"content_security_policy": "default-src 'self'\nX-Evil: 1"},
+         "control character"),
+        ({"feature_policy": {"camera": "'none'\x85x"}}, "control character"),
+    ],
+)  # fmt: skip
+def test_values_that_would_inject_a_directive_fail_at_init(
+    options: dict[str, t.Any], match: str
+) -> None:
+    app = Flask("inject")
+    with pytest.raises(InvalidHeaderError, match=match):
+        Talisman(app, **options)
+    assert "header_policy" not in app.extensions
+    with pytest.raises(InvalidHeaderError, match=match):
+        from_talisman(**options)
 
 
 def test_options_without_an_app_are_ignored_as_talisman_does() -> None:

@@ -173,6 +173,46 @@ def test_check_marks_the_headers_a_view_overrode() -> None:
     assert "not requested" in text
 
 
+def stamped_app() -> Flask:
+    from flask import render_template_string
+
+    app = Flask("stamped_cli")
+    policy = HeaderPolicy(app, preset="strict")
+
+    @app.get("/")
+    def index() -> str:
+        return render_template_string(
+            '<button onclick="go()">Go</button><p style="color: red">x</p>'
+        )
+
+    @app.get("/own")
+    @policy.headers({"X-Frame-Options": "DENY"})
+    def own() -> Response:
+        response = make_response(render_template_string('<p style="x: 1">x</p>'))
+        response.headers["Content-Security-Policy"] = "default-src 'self'"
+        return response
+
+    return app
+
+
+def test_check_knows_the_hashes_stamping_adds() -> None:
+    """A stamped page's CSP is the declared one plus its templates' hashes:
+    the policy's value, not the view's own."""
+    rows = json.loads(show("--check", "--json", create=stamped_app))
+    by_endpoint = {row["endpoint"]: row for row in rows}
+    index = {h["name"]: h["check"] for h in by_endpoint["index"]["headers"]}
+    csp = index["Content-Security-Policy"]
+    assert "script-src-attr 'unsafe-hashes' 'sha256-" in csp["sent"]
+    assert csp["status"] == "sent", csp
+    # A view's own CSP is still told apart.
+    own = {h["name"]: h["check"] for h in by_endpoint["own"]["headers"]}
+    assert own["Content-Security-Policy"]["status"] == "overridden"
+    assert own["Content-Security-Policy"]["sent"].startswith("default-src 'self'")
+    assert "the response's own value won" not in show(
+        "--check", "--endpoint", "index", create=stamped_app
+    )
+
+
 def test_show_without_check_requests_nothing() -> None:
     calls: list[str] = []
 

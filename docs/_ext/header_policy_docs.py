@@ -11,11 +11,18 @@ answers, so the pages cannot drift from the code:
     :data:`flask_header_policy.audit.SCORE_TABLE`, grouped by test.
 ``.. http-example:: docs/examples/csp.py``
     the response an example app gives (``:path:``, ``:base-url:``,
-    ``:headers:`` to pick some), through Flask's test client.
+    ``:headers:`` to pick some, ``:body:`` to show the body too), through
+    Flask's test client.
 ``.. flask-command:: --app examples.declarative headers show``
-    the output of a ``flask`` command, run with Click's test runner.
+    the output of a ``flask`` command, run with Click's test runner
+    (``:env:``, ``:exit-code:``, ``:stderr:``, ``:prompt:``).
 ``.. script-output:: docs/examples/grader.py``
     what an example script prints.
+``.. file-diff:: OLD NEW``
+    a unified diff of two files (a template before and after a fix).
+``.. rewrite-table:: docs/examples/talisman_options.py``
+    the ``ROWS`` of an example, one option and its rewrite per row, read
+    from its source (a test runs them).
 
 A directive that cannot render (an unknown preset, a result the grouping does
 not know, an example that fails) raises an error, which fails the build.
@@ -23,13 +30,16 @@ not know, an example that fails) raises an error, which fails the build.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
+import difflib
 import importlib.util
 import inspect
 import io
 import os
 import pathlib
+import re
 import runpy
 import shlex
 import sys
@@ -95,12 +105,14 @@ class PresetRow:
 
 @dataclasses.dataclass(frozen=True)
 class PresetFacts:
-    """What a preset does: headers sent, headers removed, cookie hardening."""
+    """What a preset does: headers sent, headers removed, cookie hardening,
+    and whether it stamps nonces and hashes into templates."""
 
     name: str
     rows: tuple[PresetRow, ...]
     removed: tuple[str, ...]
     cookies: str
+    stamps: bool = False
 
 
 def preset_facts(name: str) -> PresetFacts:
@@ -170,7 +182,8 @@ def preset_facts(name: str) -> PresetFacts:
         if cookies.samesite:
             added.append(f"``SameSite={cookies.samesite}``")
         described = ", ".join(added) + " added to each cookie that lacks them"
-    return PresetFacts(name, tuple(rows), tuple(removed), described)
+    stamps = app.extensions["header_policy"].splice is not None
+    return PresetFacts(name, tuple(rows), tuple(removed), described, stamps)
 
 
 def observatory_groups() -> dict[str, list[tuple[str, int, str]]]:
@@ -193,9 +206,33 @@ def observatory_groups() -> dict[str, list[tuple[str, int, str]]]:
     return groups
 
 
+def _package_module(file: pathlib.Path) -> tuple[pathlib.Path, str] | None:
+    """For a file of an example package (``docs/examples/shop/fixed.py``):
+    the folder to import from and the module's dotted name (``shop.fixed``)."""
+    top = file.parent
+    while (top / "__init__.py").is_file():
+        top = top.parent
+    if top == file.parent:
+        return None
+    return top, ".".join(file.relative_to(top).with_suffix("").parts)
+
+
 def load_example(path: str | os.PathLike[str]) -> types.ModuleType:
-    """Import an example file (relative to the repo root) as a fresh module."""
+    """Import an example file (relative to the repo root) as a fresh module.
+
+    A file of an example package is imported by its dotted name, so that its
+    relative imports work, as ``flask --app`` imports it.
+    """
     file = ROOT / path
+    package = _package_module(file)
+    if package is not None:
+        top, name = package
+        sys.modules.pop(name, None)
+        sys.path.insert(0, str(top))
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.remove(str(top))
     name = "header_policy_docs_example_" + file.stem
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
@@ -214,17 +251,20 @@ def example_response(
     method: str = "GET",
     headers: t.Sequence[str] | None = None,
     request_headers: t.Sequence[tuple[str, str]] = (),
+    body: bool = False,
 ) -> str:
     """The status line and header fields of one response, as sent.
 
     :param headers: only these fields (in this order); all when ``None``.
     :param request_headers: header fields to send with the request.
+    :param body: add the body, after an empty line, as text.
     """
     client = app.test_client()
     response = client.open(
         path, base_url=base_url, method=method, headers=list(request_headers)
     )
     fields = response.headers.to_wsgi_list()
+    text = response.get_data(as_text=True) if body else ""
     response.close()
     if headers is not None:
         wanted = [h.lower() for h in headers]
@@ -235,13 +275,25 @@ def example_response(
         fields = sorted(picked, key=lambda f: wanted.index(f[0].lower()))
     lines = [f"HTTP/1.1 {response.status}"]
     lines += [f"{name}: {value}" for name, value in fields]
+    if body:
+        lines += ["", text.rstrip("\n")]
     return "\n".join(lines)
 
 
-def flask_command(args: t.Sequence[str]) -> str:
+def flask_command(
+    args: t.Sequence[str],
+    *,
+    env: t.Mapping[str, str] | None = None,
+    exit_code: int = 0,
+    stderr: bool = False,
+) -> str:
     """The output of ``flask ARGS``, run from the repo root.
 
-    :raise RuntimeError: the command failed.
+    :param env: environment variables for the run (``COLUMNS``).
+    :param exit_code: the exit status the command must end with.
+    :param stderr: include what it writes to stderr, interleaved as a
+        terminal shows it; otherwise stdout only.
+    :raise RuntimeError: the command ended with another status.
     """
     from click.testing import CliRunner
     from flask.cli import FlaskGroup
@@ -252,24 +304,99 @@ def flask_command(args: t.Sequence[str]) -> str:
     try:
         with contextlib.chdir(ROOT):
             result = CliRunner().invoke(
-                FlaskGroup(), list(args), catch_exceptions=False
+                FlaskGroup(), list(args), env=env, catch_exceptions=False
             )
     finally:
         sys.path[:] = path
-    if result.exit_code != 0:
-        raise RuntimeError(f"flask {shlex.join(args)} failed:\n{result.output}")
+    if result.exit_code != exit_code:
+        raise RuntimeError(
+            f"flask {shlex.join(args)} exited with {result.exit_code},"
+            f" not {exit_code}:\n{result.output}"
+        )
+    output = result.output if stderr else result.stdout
     # The commands end no line in spaces; stripping keeps the page tidy if
     # one ever did.
-    return "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    return "\n".join(line.rstrip() for line in output.splitlines())
 
 
 def script_output(path: str | os.PathLike[str]) -> str:
-    """What running an example script prints."""
+    """What running an example script prints (``python -m`` for a module of
+    an example package)."""
+    file = ROOT / path
+    package = _package_module(file)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
         warnings.simplefilter("error")
-        runpy.run_path(str(ROOT / path), run_name="__main__")
+        if package is None:
+            runpy.run_path(str(file), run_name="__main__")
+        else:
+            top, name = package
+            sys.path.insert(0, str(top))
+            try:
+                runpy.run_module(name, run_name="__main__", alter_sys=True)
+            finally:
+                sys.path.remove(str(top))
     return buffer.getvalue().rstrip("\n")
+
+
+def _one_line(source: str) -> str:
+    """Python source as one line: ``f(\n    x,\n)`` becomes ``f(x)``."""
+    text = " ".join(source.split())
+    text = re.sub(r"([(\[{]) ", r"\1", text)
+    return re.sub(r",? ([)\]}])", r"\1", text)
+
+
+def rewrite_rows(
+    path: str | os.PathLike[str],
+) -> list[tuple[list[str], list[str], str]]:
+    """The rows of an option table: ``ROWS = [Row(dict(...), dict(...), note)]``.
+
+    Each row is the source of the first ``dict(...)``'s keywords, the second's
+    (a ``headers={...}`` keyword becomes one ``"Name": value`` item per
+    header), and the note, read from the file without running it.
+
+    :raise ValueError: the file has no such ``ROWS``.
+    """
+    source = (ROOT / path).read_text("utf-8")
+    tree = ast.parse(source)
+    rows = next(
+        (
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and [getattr(target, "id", None) for target in node.targets] == ["ROWS"]
+            and isinstance(node.value, ast.List)
+        ),
+        None,
+    )
+    if rows is None:
+        raise ValueError(f"{path} has no ROWS = [...] list")
+
+    def keywords(node: ast.expr) -> list[str]:
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dict"):
+            raise ValueError(f"{path}: a Row takes dict(...) calls")
+        cells = []
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg == "headers" and isinstance(value, ast.Dict):
+                for key, item in zip(value.keys, value.values, strict=True):
+                    pair = f"{ast.get_source_segment(source, t.cast(ast.expr, key))}: "
+                    cells.append(
+                        _one_line(pair + (ast.get_source_segment(source, item) or ""))
+                    )
+            else:
+                segment = ast.get_source_segment(source, value) or ""
+                cells.append(_one_line(f"{keyword.arg}={segment}"))
+        return cells
+
+    table = []
+    for row in rows.elts:
+        if not isinstance(row, ast.Call) or len(row.args) < 2:
+            raise ValueError(f"{path}: each row is Row(dict(...), dict(...), ...)")
+        note_node = row.args[2] if len(row.args) > 2 else None
+        note = ast.literal_eval(note_node) if note_node is not None else ""
+        table.append((keywords(row.args[0]), keywords(row.args[1]), note))
+    return table
 
 
 # Directives.
@@ -341,10 +468,61 @@ class PresetTable(_Directive):
             names = ", ".join(
                 f"``{name}``" for name in sorted(facts.removed, key=str.lower)
             )
-            lines.append(f"**Removed** from every response: {names}.")
+            lines.append(f"**Removed** from every response: {names}")
+            lines.append("(as the app answers: a header the WSGI server adds")
+            lines.append("afterwards, such as its ``Server``, is out of reach,")
+            lines.append("see :doc:`concepts`).")
         else:
             lines.append("**Removed**: nothing.")
         lines += ["", f"**Cookies**: {facts.cookies}."]
+        if facts.stamps:
+            lines += [
+                "",
+                "**Templates**: nonces and hashes stamped into them"
+                " (:doc:`stamping`); ``stamp_nonces=False`` turns it off.",
+            ]
+        else:
+            lines += ["", "**Templates**: left alone."]
+        return self.parse_rst(lines)
+
+
+class RewriteTable(_Directive):
+    """``.. rewrite-table:: FILE``: the ``ROWS`` of FILE side by side.
+
+    ``:headers:`` names the two columns (comma-separated); a row's note goes
+    under its second cell.
+    """
+
+    required_arguments = 1
+    option_spec: t.ClassVar[dict[str, t.Callable[[str], t.Any]]] = {
+        "headers": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        file = self.arguments[0]
+        self.env.note_dependency(str(ROOT / file))
+        wanted = self.options.get("headers", "Before, After")
+        names = [name.strip() for name in wanted.split(",")]
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 40 60",
+            "   :class: rewrite-table",
+            "",
+            f"   * - {names[0]}",
+            f"     - {names[1]}",
+        ]
+        for before, after, note in rewrite_rows(file):
+            for marker, items, extra in (
+                ("   * - ", before, ""),
+                ("     - ", after, note),
+            ):
+                paragraphs = [_literal_text(item) for item in items]
+                if extra:
+                    paragraphs.append(f"*{extra}*")
+                lines.append(marker + paragraphs[0])
+                for paragraph in paragraphs[1:]:
+                    lines += ["", "       " + paragraph]
         return self.parse_rst(lines)
 
 
@@ -387,6 +565,7 @@ class HttpExample(_Directive):
         "method": directives.unchanged,
         "headers": directives.unchanged,
         "caption": directives.unchanged,
+        "body": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -412,6 +591,7 @@ class HttpExample(_Directive):
                 method=method,
                 headers=headers,
                 request_headers=sent,
+                body="body" in self.options,
             )
         url = base_url.rstrip("/") + path
         caption = f"{method} {url}"
@@ -422,10 +602,23 @@ class HttpExample(_Directive):
 
 
 class FlaskCommand(_Directive):
-    """``.. flask-command:: ARGS``: what ``flask ARGS`` prints."""
+    """``.. flask-command:: ARGS``: what ``flask ARGS`` prints.
+
+    Options: ``:env: NAME=value ...`` (shown before the command),
+    ``:exit-code: N`` (the status it must end with; 0 by default),
+    ``:stderr:`` (show stderr too), and ``:prompt: TEXT``, the command line
+    to show instead of ``flask ARGS``, for an app that the docs build with
+    a factory of their own (the output is still that of ``flask ARGS``).
+    """
 
     required_arguments = 1
     final_argument_whitespace = True
+    option_spec: t.ClassVar[dict[str, t.Callable[[str], t.Any]]] = {
+        "env": directives.unchanged,
+        "exit-code": directives.nonnegative_int,
+        "stderr": directives.flag,
+        "prompt": directives.unchanged,
+    }
 
     def run(self) -> list[nodes.Node]:
         args = shlex.split(self.arguments[0])
@@ -433,8 +626,19 @@ class FlaskCommand(_Directive):
             target = args[args.index("--app") + 1].partition(":")[0]
             if target.endswith(".py"):
                 self.env.note_dependency(str(ROOT / target))
-        output = flask_command(args)
-        text = f"$ flask {shlex.join(args)}\n{output}"
+        env = dict(
+            pair.partition("=")[::2]
+            for pair in shlex.split(self.options.get("env", ""))
+        )
+        output = flask_command(
+            args,
+            env=env,
+            exit_code=self.options.get("exit-code", 0),
+            stderr="stderr" in self.options,
+        )
+        shown = self.options.get("prompt") or f"flask {shlex.join(args)}"
+        prefix = "".join(f"{name}={shlex.quote(value)} " for name, value in env.items())
+        text = f"$ {prefix}{shown}\n{output}"
         return [_literal(text, "console")]
 
 
@@ -446,8 +650,33 @@ class ScriptOutput(_Directive):
     def run(self) -> list[nodes.Node]:
         file = self.arguments[0]
         self.env.note_dependency(str(ROOT / file))
-        text = f"$ python {file}\n{script_output(file)}"
+        package = _package_module(ROOT / file)
+        command = file if package is None else f"-m {package[1]}"
+        text = f"$ python {command}\n{script_output(file)}"
         return [_literal(text, "console")]
+
+
+class FileDiff(_Directive):
+    """``.. file-diff:: OLD NEW``: a unified diff of two files of the repo,
+    named by their paths in the repo."""
+
+    required_arguments = 2
+
+    def run(self) -> list[nodes.Node]:
+        old, new = self.arguments
+        for name in (old, new):
+            self.env.note_dependency(str(ROOT / name))
+        diff = difflib.unified_diff(
+            (ROOT / old).read_text("utf-8").splitlines(),
+            (ROOT / new).read_text("utf-8").splitlines(),
+            fromfile=old,
+            tofile=new,
+            lineterm="",
+        )
+        text = "\n".join(diff)
+        if not text:
+            raise self.error(f"{old} and {new} do not differ")
+        return [_literal(text, "diff")]
 
 
 def _class_hints(
@@ -546,6 +775,8 @@ def setup(app: Sphinx) -> dict[str, t.Any]:
     app.connect("autodoc-process-docstring", _data_docstring)
     app.add_directive("preset-table", PresetTable)
     app.add_directive("observatory-results", ObservatoryResults)
+    app.add_directive("rewrite-table", RewriteTable)
+    app.add_directive("file-diff", FileDiff)
     app.add_directive("http-example", HttpExample)
     app.add_directive("flask-command", FlaskCommand)
     app.add_directive("script-output", ScriptOutput)

@@ -9,6 +9,7 @@ from flask_header_policy import ContentDisposition
 from flask_header_policy import CrossOriginEmbedderPolicy
 from flask_header_policy import CrossOriginOpenerPolicy
 from flask_header_policy import CrossOriginResourcePolicy
+from flask_header_policy import DocumentPolicy
 from flask_header_policy import force
 from flask_header_policy import HeaderPolicy
 from flask_header_policy import PermissionsPolicy
@@ -49,6 +50,13 @@ policy = HeaderPolicy(
         # [cache-control]
         "Cache-Control": CacheControl(no_cache=True),
         # [/cache-control]
+        # [document-policy]
+        "Document-Policy": DocumentPolicy(
+            {"document-write": False, "oversized-images": 2.0},
+            report_to="main",
+        ),
+        "Reporting-Endpoints": 'main="/reports"',
+        # [/document-policy]
     },
 )
 

@@ -15,7 +15,7 @@ HeaderPolicy(app, preset="strict")
 PAGE = """<!doctype html>
 <title>Hello</title>
 <p>Hello, visitor {{ visits }}.</p>
-<script nonce="{{ csp_nonce() }}">document.title += " (scripted)";</script>
+<script>document.title += " (scripted)";</script>
 """
 
 

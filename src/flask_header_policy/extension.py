@@ -62,6 +62,7 @@ from .templates._flask import HashSplicer
 from .templates._flask import install_debug_check
 from .templates._flask import install_stamping
 from .templates._flask import trust_scripts
+from .templates._flask import TRUSTED_KEY
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -403,18 +404,25 @@ def _inherit_otherwise(declared: Declared, lower: Declared | None) -> Declared:
     return dataclasses.replace(declared, otherwise=fallback, inherit_otherwise=False)
 
 
+def _from_config_word(value: t.Any, where: str, options: str) -> t.Any:
+    """A config key's text as the environment gives it (JSON was tried
+    first): ``"true"``, ``"no"``, ``"0"``... becomes a bool; an argument's
+    text is left for the caller's type check."""
+    if not isinstance(value, str) or not where.startswith("HEADER_POLICY_"):
+        return value
+    word = bool_word(value)
+    if word is None:
+        raise ValueError(
+            f"{where}={value!r} is not a boolean (true/false, 1/0, yes/no)"
+            f" nor a JSON object of {options} options"
+        )
+    return word
+
+
 def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] | None:
     """``cookies=`` and ``HEADER_POLICY_COOKIES`` take the same values (and
     the config key a boolean word, as the environment gives it)."""
-    if isinstance(value, str) and where.startswith("HEADER_POLICY_"):
-        # From the environment: "true", "no", "0"... (JSON was tried first).
-        word = bool_word(value)
-        if word is None:
-            raise ValueError(
-                f"{where}={value!r} is not a boolean (true/false, 1/0, yes/no)"
-                " nor a JSON object of CookiePolicy options"
-            )
-        value = word
+    value = _from_config_word(value, where, "CookiePolicy")
     if value is None or value is False or isinstance(value, CookiePolicy):
         return value
     if value is True:
@@ -436,15 +444,8 @@ def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] 
 def _redirect_config(
     value: t.Any, where: str
 ) -> HTTPSRedirect | t.Literal[False] | None:
-    if isinstance(value, str) and where.startswith("HEADER_POLICY_"):
-        # From the environment: "true", "no", "0"... (JSON was tried first).
-        word = bool_word(value)
-        if word is None:
-            raise ValueError(
-                f"{where}={value!r} is not a boolean (true/false, 1/0, yes/no)"
-                " nor a JSON object of HTTPSRedirect options"
-            )
-        value = word
+    """``https_redirect=`` and ``HEADER_POLICY_HTTPS_REDIRECT``, likewise."""
+    value = _from_config_word(value, where, "HTTPSRedirect")
     if value is None or value is False or isinstance(value, HTTPSRedirect):
         return value
     if value is True:
@@ -655,9 +656,14 @@ class _AppState:
                             # Before the policy's headers: fewer to look at.
                             state.harden_cookies(endpoint, headers, is_secure)
                         if state.splice is not None and branch.html:
-                            numbers = renv.get(HASHES_KEY)
-                            if numbers and not flags & OWN_CSP_FLAG:
-                                branch = state.hashed(branch, numbers, endpoint)
+                            if TRUSTED_KEY in renv:
+                                # Hashes of this response only: spliced
+                                # into the final headers, never cached.
+                                flags |= OWN_CSP_FLAG
+                            else:
+                                numbers = renv.get(HASHES_KEY)
+                                if numbers and not flags & OWN_CSP_FLAG:
+                                    branch = state.hashed(branch, numbers, endpoint)
                         if not branch.nonces:
                             headers.extend(branch.items)
                         else:

@@ -3,14 +3,17 @@
 :class:`HTTPSRedirect` says which requests are redirected and how;
 :func:`https_location` builds the target from the WSGI environ;
 :func:`redirect_to_https` answers a plain-HTTP request, ahead of the app's
-``before_request`` functions. A request is secure by its WSGI scheme only (``wsgi.url_scheme``,
-what ``request.is_secure`` reads): behind a proxy that terminates TLS, put
-Werkzeug's ``ProxyFix`` in front; ``X-Forwarded-Proto`` is never read here.
+``before_request`` functions. A request is secure by its WSGI scheme only
+(``wsgi.url_scheme``, what ``request.is_secure`` reads): behind a proxy that
+terminates TLS, put Werkzeug's ``ProxyFix`` in front; ``X-Forwarded-Proto`` is
+never read here.
 
 The target keeps the request's host, path and query. The host is the one
 Werkzeug validated (``request.host``: ``TRUSTED_HOSTS`` applies), checked once
-more against a strict grammar, so a forged ``Host`` can neither inject a
-header nor send the browser to another site; the path is taken from the raw
+more against a strict grammar, so a malformed ``Host`` can neither inject a
+header nor make the target name another host than it says (a well-formed
+``Host`` of another site is redirected there: ``TRUSTED_HOSTS`` refuses it);
+the path, always starting with ``/``, is taken from the raw
 request target when the server gives it (``RAW_URI`` / ``REQUEST_URI``), so
 percent-encoding such as ``%2F`` survives. The port is dropped (HTTPS on its
 standard port 443) unless :attr:`HTTPSRedirect.port` names one: the port a
@@ -205,7 +208,10 @@ def _target_path(environ: cabc.Mapping[str, t.Any]) -> str:
         if unquoted and decoded.endswith(unquoted):
             prefix = decoded[: len(decoded) - len(unquoted)]
             return _quote_path(prefix) + raw_path
-    return _quote_path(decoded) or "/"
+    path = _quote_path(decoded)
+    # Only an origin-form path may follow the host: "OPTIONS *" (asterisk
+    # form) would make "https://host*", another host name.
+    return path if path.startswith("/") else "/" + path
 
 
 def _quote_path(decoded: str) -> str:

@@ -2,7 +2,7 @@
 
 A preset is an ordinary policy: a mapping of headers (the lowest layer, under
 the app's config and ``headers=``) and, optionally, how to harden cookies.
-Every value here is a documented promise (README, "Presets"), pinned by tests.
+Every value here is a documented promise (docs/presets.rst), pinned by tests.
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ in for another extension, with its own template folder, layout, macros and
 static files. ``create_cdn()`` serves the CDN's files.
 
 None of the templates carries a nonce. What adopting the strict preset takes
-beyond stamping is applied here, as the README documents it: the image host
-is added to ``img-src``, and the helper's Markup is piped through
-``| trust_scripts``. ``BEHAVIOUR`` lists what a browser must see working.
+beyond stamping is applied here, as docs/tutorials/strict-csp.rst documents
+it: the image host is added to ``img-src``, and the helper's Markup is piped
+through ``| trust_scripts`` (``create_app(..., fixes=False)`` leaves both out:
+the app as it was before). ``BEHAVIOUR`` lists what a browser must see working.
 """
 
 from __future__ import annotations
@@ -93,18 +94,25 @@ def create_admin() -> Blueprint:
 
 
 def create_app(
-    cdn_url: str, *, stamp_nonces: bool | None = None, **config: t.Any
+    cdn_url: str,
+    *,
+    stamp_nonces: bool | None = None,
+    fixes: bool = True,
+    **config: t.Any,
 ) -> Flask:
     """The app, under the ``strict`` preset.
 
     :param cdn_url: the CDN's base URL (``http://127.0.0.1:PORT``).
     :param stamp_nonces: passed to :class:`HeaderPolicy` (``None``: the
         preset's choice, on).
+    :param fixes: apply the two code changes the README lists for what
+        stamping cannot do: the CDN in ``img-src`` and ``| trust_scripts`` on
+        the helper's Markup.
     """
     app = Flask("realistic", root_path=str(HERE))
     app.config.update(config)
     # The one change to the policy: images come from another host too.
-    csp = STRICT_CSP.with_sources("img-src", cdn_url)
+    csp = STRICT_CSP.with_sources("img-src", cdn_url) if fixes else STRICT_CSP
     HeaderPolicy(
         app,
         preset="strict",
@@ -113,6 +121,7 @@ def create_app(
     )
     app.jinja_env.globals["moment"] = Moment(cdn_url)
     app.jinja_env.globals["cdn"] = cdn_url
+    app.jinja_env.globals["trust_helper"] = fixes
     app.register_blueprint(create_admin())
 
     @app.get("/")

@@ -55,6 +55,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Playwright's deadline for each action and wait of a test.
+DEADLINE_MS = 20_000
+# Waits in these tests give page.wait_for_function() a function ("() =>
+# …"), never an expression: Playwright evaluates an expression that is not
+# true at once with eval() in the page, which a CSP without 'unsafe-eval'
+# blocks (an EvalError, and a violation event), so such a wait failed
+# exactly when the machine was slow.
+
+
 class Serve(t.Protocol):
     """Runs a Flask app on a real server on 127.0.0.1; returns its base URL."""
 
@@ -210,7 +219,10 @@ def serve(request: pytest.FixtureRequest) -> cabc.Iterator[Serve]:
 def context(browser: Browser, serve: Serve) -> cabc.Iterator[BrowserContext]:
     """A fresh browser context per test, closed before the servers stop."""
     ctx = browser.new_context()
-    ctx.set_default_timeout(10_000)
+    # A deadline for what never happens, not a pause: every wait is for a
+    # condition, and on a machine loaded by other jobs a page can take
+    # seconds to load.
+    ctx.set_default_timeout(DEADLINE_MS)
     try:
         yield ctx
     finally:

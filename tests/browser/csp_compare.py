@@ -15,6 +15,19 @@ Reusable on any app served to the browser::
 clicks every ``javascript:`` link and submits every form (each form-action
 check), and counts both sides per disposition and effective directive.
 Navigations those actions start get a 204 answer, so the page stays.
+
+No step waits for a fixed time and hopes. Violation events are queued as
+tasks, and a loaded machine can deliver them late, so each phase waits (up to
+a deadline, then the counts show what is missing) until as many events as
+the audit predicts for it have arrived. A form submission is only *planned*
+when ``submit()`` returns: a next submission that comes first cancels it
+before Chromium checks ``form-action``, and its event is lost
+(``test_a_planned_submission_is_cancelled_by_the_next``), so after each one
+the helper waits until its outcome is known: a violation (blocked or
+reported) or its navigation reaching the network (the 204 route). A
+``javascript:`` URL is checked synchronously when clicked. Only events
+beyond the prediction get a short grace period to show up; it can hide a
+late surplus, never fail a right prediction.
 """
 
 from __future__ import annotations
@@ -48,31 +61,42 @@ INIT_SCRIPT = """
 
 #: Lists, as closures in ``window.__cspActions``, a click on every
 #: javascript: link and a submission of every form (and of every submit
-#: button with its own formaction). They run one at a time: a navigation
-#: started in the same task as another replaces it before CSP checks it.
+#: button with its own formaction); returns each one's kind. They run one at
+#: a time: a navigation started in the same task as another replaces it
+#: before CSP checks it.
 ACTIONS = """
 () => {
   const isJs = (url) => /^[\\u0000-\\u0020]*javascript:/i.test(url || "");
   const actions = [];
+  const kinds = [];
   for (const link of document.querySelectorAll("a[href], area[href]")) {
-    if (isJs(link.getAttribute("href"))) actions.push(() => link.click());
+    if (isJs(link.getAttribute("href"))) {
+      actions.push(() => link.click());
+      kinds.push("click");
+    }
   }
   for (const form of document.querySelectorAll("form")) {
     if ((form.getAttribute("method") || "").trim().toLowerCase() === "dialog") continue;
     form.noValidate = true;
     actions.push(() => form.submit());
+    kinds.push("submit");
     const submitters = form.querySelectorAll("button[formaction], input[formaction]");
     for (const button of submitters) {
       const type = (button.getAttribute("type") || "submit").toLowerCase();
       if (type === "submit" || type === "image") {
         actions.push(() => form.requestSubmit(button));
+        kinds.push("submit");
       }
     }
   }
   Object.defineProperty(window, "__cspActions", {value: actions});
-  return actions.length;
+  return kinds;
 }
 """
+
+#: Seconds each wait for a known outcome may take before giving up (a
+#: deadline for a broken page, not a pause: a right page never reaches it).
+DEADLINE = 15.0
 
 Key = tuple[str, str]  # (disposition, effective directive)
 
@@ -130,17 +154,16 @@ def install(context: BrowserContext) -> None:
     context.add_init_script(INIT_SCRIPT)
 
 
-def _settle(page: Page, quiet: float, limit: float) -> None:
-    """Wait until no violation has arrived for ``quiet`` seconds."""
-    deadline = time.monotonic() + limit
-    count, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        now = page.evaluate("window.__cspViolations.length")
-        if now != count:
-            count, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        page.wait_for_timeout(50)
+def _until(page: Page, done: cabc.Callable[[], bool], deadline: float) -> bool:
+    """Poll ``done`` (which reads the page) until it holds or ``deadline``
+    seconds pass; whether it held. Each poll lets Playwright dispatch the
+    route callbacks that count navigations."""
+    end = time.monotonic() + deadline
+    while not done():
+        if time.monotonic() > end:
+            return False
+        page.wait_for_timeout(20)
+    return True
 
 
 def compare(
@@ -148,7 +171,7 @@ def compare(
     url: str,
     *,
     actions: bool = True,
-    quiet: float = 0.4,
+    grace: float = 0.2,
     ignore: cabc.Collection[str] = (),
 ) -> Comparison:
     """Load ``url`` in ``page`` and compare the prediction with Chromium.
@@ -156,7 +179,8 @@ def compare(
     :param actions: also click ``javascript:`` links and submit forms, and
         count what the audit predicts for them (``when`` ``"click"`` and
         ``"submit"``); otherwise only what happens while the page loads.
-    :param quiet: seconds without a new violation before counting.
+    :param grace: seconds to wait, once every predicted violation has
+        arrived, for violations the audit did not predict.
     :param ignore: effective directives left out of both counts. The audit
         reads the HTML only: images and fonts that stylesheets load
         (Bootstrap's ``data:`` SVG icons, ``@font-face``) and what scripts
@@ -164,19 +188,28 @@ def compare(
         ``ignore=("img-src", "font-src")`` (and loses those checks).
     """
     loaded = False
+    navigations = 0
 
     def stay(route: Route) -> None:
         # After the load, a form would navigate away: a 204 answer is never
         # shown, so the page stays (an aborted one shows an error page).
+        nonlocal navigations
         request = route.request
-        if (
-            loaded
-            and request.is_navigation_request()
-            and request.frame == page.main_frame
-        ):
-            route.fulfill(status=204)
-        else:
-            route.continue_()
+        if loaded and request.is_navigation_request():
+            navigations += 1  # a submission that CSP let through, in any frame
+            if request.frame == page.main_frame:
+                route.fulfill(status=204)
+                return
+        route.continue_()
+
+    def events() -> list[dict[str, t.Any]]:
+        return t.cast(
+            list[dict[str, t.Any]], page.evaluate("[...window.__cspViolations]")
+        )
+
+    def outcome_after(seen: int, navigated: int) -> cabc.Callable[[], bool]:
+        """Whether a submission was checked: it was reported, or it went."""
+        return lambda: navigations > navigated or len(events()) > seen
 
     page.route("**/*", stay)
     try:
@@ -185,28 +218,42 @@ def compare(
         loaded = True
         fields = [(h["name"], h["value"]) for h in response.headers_array()]
         result = grade_response(fields, body=response.body(), url=response.url)
-        _settle(page, quiet, 5.0)
+        items = [
+            i for i in (*result.breaks, *result.reports) if i.directive not in ignore
+        ]
+        # Chromium's favicon loader checks a <link rel=icon> a second time,
+        # without a line number: the page still loads it once.
+        icons = {item.url for item in items if item.element.startswith("<link")}
+
+        def kept() -> list[dict[str, t.Any]]:
+            return [
+                e for e in events()
+                if e["directive"] not in ignore
+                and not (e["line"] == 0 and e["directive"] == "img-src"
+                         and e["blocked"] in icons)
+            ]  # fmt: skip
+
+        on_load = sum(item.when == "load" for item in items)
+        _until(page, lambda: len(kept()) >= on_load, DEADLINE)
         whens = {"load"}
         if actions:
-            for index in range(page.evaluate(ACTIONS)):
+            kinds: list[str] = page.evaluate(ACTIONS)
+            for index, kind in enumerate(kinds):
+                decided = outcome_after(len(events()), navigations)
                 page.evaluate("(i) => window.__cspActions[i]()", index)
-                _settle(page, 0.15, 2.0)
+                if kind == "submit":
+                    _until(page, decided, DEADLINE)
             whens |= {"click", "submit"}
-        events: list[dict[str, t.Any]] = page.evaluate("[...window.__cspViolations]")
+        expected = sum(item.when in whens for item in items)
+        _until(page, lambda: len(kept()) >= expected, DEADLINE)
+        page.wait_for_timeout(grace * 1000)
+        observed_events = kept()
     finally:
         page.unroute("**/*", stay)
-    items = [i for i in (*result.breaks, *result.reports) if i.directive not in ignore]
     predicted = collections.Counter(
         (item.disposition, item.directive) for item in items if item.when in whens
     )
-    # Chromium's favicon loader checks a <link rel=icon> a second time,
-    # without a line number: the page still loads it once.
-    icons = {item.url for item in items if item.element.startswith("<link")}
-    kept = [
-        e for e in events
-        if e["directive"] not in ignore
-        and not (e["line"] == 0 and e["directive"] == "img-src"
-                 and e["blocked"] in icons)
-    ]  # fmt: skip
-    observed = collections.Counter((e["disposition"], e["directive"]) for e in kept)
-    return Comparison(response.url, result, predicted, observed, kept)
+    observed = collections.Counter(
+        (e["disposition"], e["directive"]) for e in observed_events
+    )
+    return Comparison(response.url, result, predicted, observed, observed_events)

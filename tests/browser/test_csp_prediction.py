@@ -187,6 +187,7 @@ def edge_page(cdn: str, nonce: str | None) -> str:
 <script></script>
 <script> </script>
 <script nonce="{nonce}" data-x="<script">window.hijacked = 1;</script>
+<script nonce="{nonce}" data-x="<LINK rel=x>">window.hijacked = 2;</script>
 <script nonce="{nonce}">window.ok = 1;</script>
 <style></style>
 <link rel="stylesheet" href="/static/off.css" disabled>
@@ -329,14 +330,15 @@ CASES: dict[str, Case] = {
          "style-src-attr": 1, "img-src": 5, "font-src": 1},
     ),
     # Import maps, speculation rules, a whitespace-only script, a nonce on a
-    # <script> with "<script" in an attribute, a preload without nonce: 5.
+    # <script> with "<script" or (Chromium) "<link" in an attribute, a
+    # preload without nonce: 6.
     # Not checked: nomodule, empty scripts, unknown on* attributes, disabled
     # stylesheets, modulepreload under 'strict-dynamic'. Checked although
     # empty: <style></style> and style="".
     "edge": (
         {"body": edge_page, "stamped": True},
         "script-src {nonce} 'strict-dynamic'; style-src {nonce}; default-src 'self'",
-        None, {"script-src-elem": 5, "style-src-elem": 1, "style-src-attr": 1}, {},
+        None, {"script-src-elem": 6, "style-src-elem": 1, "style-src-attr": 1}, {},
     ),
     # The head's <meta> governs after.css, the icon and the CDN image, not
     # before.css; the body's <meta> is ignored.
@@ -396,3 +398,49 @@ def test_what_stylesheets_load_is_not_predicted(
     assert not outcome.equal
     ignored = compare(browser_page, site + "/", ignore=("img-src",))
     assert ignored.rows() == [] and ignored.equal
+
+
+# Why compare() waits after each form submission, and that it counts all.
+
+
+def forms_page(cdn: str, nonce: str | None) -> str:
+    """Forms posting to the CDN (form-action 'self' blocks them), one to the
+    site (allowed), submit buttons with their own targets, javascript:
+    links between them."""
+    forms = []
+    for number in range(3):
+        forms.append(
+            f'<form action="{cdn}/f{number}" method="post">'
+            f'<button formaction="{cdn}/b{number}">b</button></form>'
+            f'<form action="/search"></form><a href="{JS_URL}">js</a>'
+        )
+    return "<!doctype html><title>forms</title>" + "".join(forms)
+
+
+def test_a_planned_submission_is_cancelled_by_the_next(
+    serve: Serve, browser_page: Page
+) -> None:
+    """``submit()`` only plans the navigation; Chromium checks form-action
+    when it starts. A second submission before that cancels the first,
+    which is then never checked nor reported: running the next action as
+    soon as the last returned loses violations."""
+    cdn = serve(cdn_app())
+    headers = {"Content-Security-Policy": "form-action 'self'"}
+    base = serve(site_app(cdn, headers, body=forms_page))
+    browser_page.goto(base + "/")
+    browser_page.evaluate("document.forms[0].submit(); document.forms[2].submit()")
+    browser_page.wait_for_function("() => window.__cspViolations.length >= 1")
+    blocked = browser_page.evaluate("window.__cspViolations.map((v) => v.blocked)")
+    # Only the second: the first was replaced before it was checked (had it
+    # been checked, its event would have come first).
+    assert blocked == [f"{cdn}/f1"]
+
+
+def test_every_submission_is_checked_and_counted(
+    serve: Serve, browser_page: Page
+) -> None:
+    cdn = serve(cdn_app())
+    headers = {"Content-Security-Policy": "form-action 'self'"}
+    base = serve(site_app(cdn, headers, body=forms_page))
+    outcome = compare(browser_page, base + "/")
+    assert outcome.rows() == [("enforce", "form-action", 6, 6)], outcome.explain()

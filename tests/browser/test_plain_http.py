@@ -44,7 +44,7 @@ def test_basic_preset_over_plain_http_keeps_its_css_and_js(
     assert "script-src 'self'" in csp
     assert "upgrade-insecure-requests" not in csp
     page.wait_for_function(
-        "document.getElementById('file-status').textContent.includes('ran')"
+        "() => document.getElementById('file-status').textContent.includes('ran')"
     )
     h1 = page.evaluate("getComputedStyle(document.querySelector('h1')).color")
     assert h1 == BASIC_H1

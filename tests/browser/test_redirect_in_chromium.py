@@ -13,6 +13,7 @@ import html
 import typing as t
 
 import pytest
+from conftest import DEADLINE_MS
 from flask import Flask
 from flask import request
 
@@ -77,7 +78,7 @@ def test_post_over_http_is_redirected_with_308_and_keeps_its_body(
     http_port = int(serve(app).rsplit(":", 1)[1])
 
     context = mapped_browser.new_context()
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(DEADLINE_MS)
     try:
         page = context.new_page()
         statuses: list[tuple[str, str, int]] = []

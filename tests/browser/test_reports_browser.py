@@ -97,7 +97,7 @@ def cli(app: Flask, *args: str) -> str:
     return result.output
 
 
-def wait_for(check: t.Callable[[], bool], timeout: float = 10.0) -> bool:
+def wait_for(check: t.Callable[[], bool], timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -106,12 +106,16 @@ def wait_for(check: t.Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
-def visit(context: BrowserContext, url: str) -> dict[str, t.Any]:
+def visit(context: BrowserContext, url: str, *, expect: int) -> dict[str, t.Any]:
+    """Load ``url``; what its page saw, once ``expect`` violations arrived."""
     page = context.new_page()
     response = page.goto(url)
     assert response is not None and response.status == 200
-    page.wait_for_function("document.getElementById('logo').complete")
-    time.sleep(0.3)  # violation events are queued as tasks
+    page.wait_for_function("() => document.getElementById('logo').complete")
+    # Violation events are queued as tasks, late on a loaded machine: wait
+    # for the expected ones, then give any other a moment to show up.
+    page.wait_for_function("(n) => window.violations.length >= n", arg=expect)
+    page.wait_for_timeout(300)
     facts = {
         "headers": response.headers,
         "violations": page.evaluate("window.violations"),
@@ -132,8 +136,8 @@ def test_reports_loop_in_chromium(
     plain, secure = serve(app), serve(app, tls=True)
 
     # 1. Report-only: everything runs and loads, and is reported.
-    over_http = visit(context, plain + "/gallery")
-    over_https = visit(context, secure + "/gallery")
+    over_http = visit(context, plain + "/gallery", expect=2)
+    over_https = visit(context, secure + "/gallery", expect=2)
     for facts in (over_http, over_https):
         assert facts["inline_ran"] and facts["image_loaded"]
         assert sorted(v["effective"] for v in facts["violations"]) == [
@@ -200,7 +204,7 @@ def test_reports_loop_in_chromium(
     fixed_plain, fixed_secure = serve(fixed), serve(fixed, tls=True)
     before = {r["fingerprint"]: r["count"] for r in rows}
     for base in (fixed_plain, fixed_secure):
-        facts = visit(context, base + "/gallery")
+        facts = visit(context, base + "/gallery", expect=0)
         assert facts["violations"] == []
         assert facts["inline_ran"] and facts["image_loaded"]
         # A page that still breaks the policy proves that reports still flow.

@@ -3,7 +3,8 @@
 The app (``tests/apps/realistic.py``) mimics what breaks real apps under a
 strict CSP. With stamping it must show no violation and pass every behaviour
 check; with stamping off, the violations Chromium reports are pinned per
-directive (the audit's predictions are compared against the same pages).
+directive (``test_realistic_breaks.py`` compares the audit's predictions and
+``flask headers audit``'s breaks with Chromium on every page of the app).
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def test_javascript_url_allowed_by_the_hash_stamping_computes(
     base = serve(app)
     page.goto(base + "/")
     page.click("#a")
-    page.wait_for_function("window.went === 1")
+    page.wait_for_function("() => window.went === 1")
     assert violations(page) == []
     page.goto(base + "/unstamped")
     page.click("#a")

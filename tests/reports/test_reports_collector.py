@@ -386,6 +386,52 @@ def test_own_policy_is_recognised_whatever_nonce_hashes_or_report_uri(
     assert collector.store(app).counters()["noise:foreign-policy"] == 1
 
 
+def test_policy_of_a_stamped_page_is_recognised(app: Flask) -> None:
+    """Stamping adds hash-only directives (script-src-attr, style-src-attr, a
+    script-src-elem for javascript: URLs) to a page's CSP; a report quoting
+    that policy is still the app's, not noise:foreign-policy."""
+    from flask import render_template_string
+
+    from flask_header_policy.presets import PRESETS
+
+    policy = HeaderPolicy(
+        app,
+        preset="strict",
+        headers={
+            "Content-Security-Policy": None,
+            CSP_RO: only_for("text/html", PRESETS["strict"].csp),
+        },
+    )
+    collector = policy.collect_reports(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return render_template_string(
+            '<button onclick="go()">Go</button><p style="color: red">x</p>'
+            '<a href="javascript:void(0)">back</a><img src="https://evil.example/x.png">'
+        )
+
+    client = app.test_client()
+    sent = client.get("/page", base_url="https://localhost/").headers[CSP_RO]
+    assert "script-src-attr 'unsafe-hashes' 'sha256-" in sent
+    assert "style-src-attr 'unsafe-hashes' 'sha256-" in sent
+    assert "script-src-elem 'nonce-" in sent  # a copy of script-src, for the URL
+    report = legacy("https://localhost/page", **{"original-policy": sent})
+    assert post(client, report, base_url="https://localhost/").status_code == 204
+    (row,) = stored(collector, app)
+    assert (row["endpoint"], row["directive"]) == ("page", "img-src")
+    assert "noise:foreign-policy" not in collector.store(app).counters()
+    # A directive of hashes the app never sends is still not the app's.
+    forged = sent.replace("script-src-attr", "script-src-attr 'self'")
+    post(
+        client,
+        legacy("https://localhost/page", **{"original-policy": forged}),
+        base_url="https://localhost/",
+    )
+    assert collector.flush(app)
+    assert collector.store(app).counters()["noise:foreign-policy"] == 1
+
+
 def test_hosts_option_allows_other_names(app: Flask) -> None:
     _, collector = build(app, hosts=["www.example.org", "example.org"])
     client = app.test_client()
@@ -443,6 +489,28 @@ def test_rate_limit_per_client(app: Flask) -> None:
     )
     assert sum(row["count"] for row in stored(collector, app)) == 4 + 3
     assert collector.store(app).counters()["rate-limited"] == 1 + 2
+
+
+def test_an_ipv6_client_is_its_64_block(app: Flask) -> None:
+    """One host gets a whole /64: counted by address, it had 2**64 buckets."""
+    _, collector = build(app, rate=1, burst=2)
+    client = app.test_client()
+
+    def from_(address: str) -> int:
+        return t.cast(
+            int,
+            post(client, legacy(), environ_base={"REMOTE_ADDR": address}).status_code,
+        )
+
+    assert [from_(f"2001:db8:1:2::{n:x}") for n in range(1, 4)] == [204, 204, 429]
+    assert from_("2001:db8:1:3::1") == 204  # another /64, another client
+    # An IPv4-mapped address is its IPv4 address.
+    assert [from_("10.1.1.1"), from_("::ffff:10.1.1.1"), from_("10.1.1.1")] == [
+        204,
+        204,
+        429,
+    ]
+    assert collector.counters(app)["rate-limited"] == 2
 
 
 def test_client_key_option(app: Flask) -> None:
@@ -531,6 +599,44 @@ def test_plain_http_drops_report_to_behind_stamped_hashes(
         assert "script-src-attr 'unsafe-hashes' 'sha256-" in csp
         assert "report-uri /__csp-reports" in csp
         assert ("report-to header-policy" in csp) is report_to
+
+
+def test_stamped_pages_over_plain_http_lose_report_to_too(app: Flask) -> None:
+    """Stamping appends hash directives after the wired ``report-to``; over
+    plain HTTP it must still go (Chromium sends no report at all for a policy
+    with report-to on a page that is not served over HTTPS)."""
+    from flask import render_template_string
+
+    from flask_header_policy.presets import PRESETS
+
+    policy = HeaderPolicy(
+        app,
+        preset="strict",
+        headers={
+            "Content-Security-Policy": only_for("text/html", PRESETS["strict"].csp),
+            CSP_RO: only_for("text/html", PRESETS["strict"].csp),
+        },
+    )
+    policy.collect_reports(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return render_template_string(
+            '<button onclick="go()">Go</button><p style="color: red">x</p>'
+        )
+
+    client = app.test_client()
+    for header in ("Content-Security-Policy", CSP_RO):
+        secure = client.get("/page", base_url="https://app.example/").headers[header]
+        assert "; report-to header-policy; script-src-attr " in secure
+        plain = client.get("/page", base_url="http://app.example/").headers[header]
+        assert "script-src-attr 'unsafe-hashes' 'sha256-" in plain
+        assert "report-uri /__csp-reports" in plain
+        assert "report-to" not in plain
+        assert plain == secure.replace("; report-to header-policy", "").replace(
+            secure.split("'nonce-")[1].split("'")[0],
+            plain.split("'nonce-")[1].split("'")[0],
+        )
 
 
 def test_policies_with_their_own_reporting_are_left_alone(app: Flask) -> None:
@@ -644,13 +750,26 @@ def test_factory_pattern(tmp_path: Path) -> None:
         ({"sample": 1.5}, ValueError),
         ({"rate": 0}, ValueError),
         ({"dashboard": True}, TypeError),
+        # A str is iterable: "example.com" became the hosts "e", "x", "a"…
+        # and every report was dropped as noise:foreign-origin.
+        ({"hosts": "example.com"}, TypeError),
+        ({"hosts": ["example.com", 5]}, TypeError),
+        # From the environment, as from_prefixed_env leaves non-JSON text.
+        ({"burst": "abc"}, ValueError),
+        ({"max_clients": "many"}, ValueError),
+        ({"queue_size": 0}, ValueError),
+        ({"enforce_days": "two weeks"}, ValueError),
+        ({"enforce_reports": -1}, ValueError),
+        ({"max_new_fingerprints": True}, ValueError),
     ],
 )
 def test_bad_options_fail_at_install(
     app: Flask, options: dict[str, t.Any], error: type[Exception]
 ) -> None:
     policy = HeaderPolicy(app)
-    with pytest.raises(error):
+    (name,) = options
+    key = "HEADER_POLICY_REPORTS_" + name.upper()
+    with pytest.raises(error, match=key):
         policy.collect_reports(app, **options)
 
 

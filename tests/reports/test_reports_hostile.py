@@ -275,6 +275,50 @@ def test_unicode_garbage_is_cleaned_on_every_backend(
     collector.store(app).dispose()
 
 
+def test_text_that_grows_when_lower_cased_cannot_poison_a_batch(
+    tmp_path: Path, database_url: str
+) -> None:
+    """'İ' lower-cases to two code points: a directive or a host cut to its
+    bound and then lower-cased overflowed PostgreSQL's VARCHAR, which failed
+    the whole batch, so one such report dropped every good report written
+    with it (and logged a database outage)."""
+    app, collector = make(tmp_path, database=database_url)
+    client = app.test_client()
+    good = json.dumps(report()).encode()
+    poison = json.dumps(
+        report(
+            blocked="https://" + "İ" * 1100 + "/x.png",
+            **{"effective-directive": "İ" * 200},
+        )
+    ).encode()
+    reporting_api = json.dumps(
+        [
+            {
+                "type": "csp-violation",
+                "url": "http://localhost/",
+                "body": {
+                    "documentURL": "http://localhost/" + "İ" * 1100,
+                    "effectiveDirective": "İ" * 200,
+                    "blockedURL": "https://" + "İ" * 1100,
+                },
+            }
+        ]
+    ).encode()
+    assert post(client, good).status_code == 204
+    assert post(client, poison).status_code == 204
+    assert post(client, reporting_api, "application/reports+json").status_code == 204
+    assert post(client, good).status_code == 204
+    assert collector.flush(app)
+    counters = collector.store(app).counters()
+    assert not any(name.startswith("dropped") for name in counters), counters
+    rows = collector.store(app).fingerprints()
+    assert sum(row["count"] for row in rows) == 4
+    for row in rows:
+        assert len(row["directive"]) <= 100
+        assert len(row["blocked"]) <= 1100
+    collector.store(app).dispose()
+
+
 def test_a_thousand_fingerprints_a_second_from_one_client(tmp_path: Path) -> None:
     """The default per-client bucket (5/s, burst 100) stops the flood."""
     app, collector = make(tmp_path)

@@ -239,6 +239,25 @@ def test_postgres_rejects_nothing_a_clean_report_can_hold(postgres_url: str) -> 
     store.dispose()
 
 
+def test_overlong_text_is_cut_to_its_column(store: ReportStore) -> None:
+    """A hand-made Report (or a bound missed upstream) never fails a batch:
+    each text is cut to its column, and the good report beside it is kept."""
+    store.write(
+        [
+            report(directive="d" * 500, blocked="b" * 5000, endpoint="e" * 999),
+            report("https://good.example"),
+        ]
+    )
+    rows = {row["blocked"][:4]: row for row in store.fingerprints()}
+    assert set(rows) == {"bbbb", "http"}
+    long = rows["bbbb"]
+    assert (len(long["directive"]), len(long["blocked"]), len(long["endpoint"])) == (
+        100,
+        1100,
+        255,
+    )
+
+
 def test_database_down_is_counted_and_logged_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

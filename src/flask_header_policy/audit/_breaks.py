@@ -22,12 +22,20 @@ from ._resources import Page
 from ._types import Blocked
 from ._types import Finding
 
-__all__ = ["STAMP", "predict"]
+__all__ = ["MAX_POLICIES", "STAMP", "predict"]
 
-#: How to give every <script>, <style> and <link> in templates the nonce.
+#: The most CSP policies (header fields, comma-separated lists and <meta>
+#: tags together) checked against a page. Sites send one to three; a hostile
+#: one fits thousands in its header block, and each would be checked against
+#: each of up to 10,000 resources.
+MAX_POLICIES = 16
+
+#: How to give every <script>, <style> and <link> in templates the nonce,
+#: and (what stamping never touches) in markup that Python code returns.
 STAMP = (
     "stamp nonces into templates: HeaderPolicy(app, stamp_nonces=True)"
-    " or HEADER_POLICY_STAMP_NONCES = True"
+    " or HEADER_POLICY_STAMP_NONCES = True; markup a Python helper returns"
+    " is not template source: pipe it through | trust_scripts"
 )
 _LABEL = {
     "inline-script": "inline <script>",
@@ -284,12 +292,24 @@ def predict(
     policies = policies_for(enforced, report_only, page.meta)
     if not policies or not page.resources:
         return [], [], []
+    total = len(policies)
+    policies = policies[:MAX_POLICIES]
     breaks: list[Blocked] = []
     reports: list[Blocked] = []
     for violation in evaluate(page, policies, url):
         item = _blocked(violation, url, csp_source)
         (breaks if item.disposition == "enforce" else reports).append(item)
     findings = _findings(breaks, reports)
+    if total > MAX_POLICIES:
+        findings.append(
+            Finding(
+                "info",
+                "csp-policies-truncated",
+                f"The response has {total} policies: only the first"
+                f" {MAX_POLICIES} were checked against the page",
+                "Send one policy per header: browsers enforce every one of them.",
+            )
+        )
     if page.truncated:
         findings.append(
             Finding(

@@ -10,17 +10,18 @@ Draft of April 2026, sections 4.1-4.2, 6.1-6.8 and 6.7):
 - source expressions: ``*`` (HTTP(S) and the page's own scheme only),
   schemes, hosts with ``*.`` wildcards, ports and paths, ``'self'`` with the
   secure upgrades the spec allows, ``'none'``;
-- nonces (on elements only; a ``<script>`` with ``<script`` or ``<style`` in
-  an attribute is not nonceable), hashes of inline code (``'unsafe-hashes'``
-  for attributes and ``javascript:`` URLs), ``integrity`` hashes of external
-  scripts, ``'unsafe-inline'`` (ignored next to a nonce or hash, and for
-  scripts next to ``'strict-dynamic'``), and ``'strict-dynamic'``, which
-  drops hosts, schemes and ``'self'`` and blocks parser-inserted scripts
-  without a nonce or hash.
+- nonces (on elements only; a ``<script>`` with ``<script``, ``<style`` or
+  ``<link`` in an attribute is not nonceable), hashes of inline code
+  (``'unsafe-hashes'`` for attributes and ``javascript:`` URLs),
+  ``integrity`` hashes of external scripts, ``'unsafe-inline'`` (ignored
+  next to a nonce or hash, and for scripts next to ``'strict-dynamic'``),
+  and ``'strict-dynamic'``, which drops hosts, schemes and ``'self'`` and
+  blocks parser-inserted scripts without a nonce or hash.
 
 Where Chromium departs from the spec, this follows Chromium (checked by
 ``tests/browser/test_csp_prediction.py``): IP addresses match host sources,
-duplicate attributes do not make an element un-nonceable, and
+duplicate attributes do not make an element un-nonceable, ``<link`` in an
+attribute does (like ``<script`` and ``<style``), and
 ``'inline-speculation-rules'`` allows inline speculation rules.
 """
 

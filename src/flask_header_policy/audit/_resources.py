@@ -131,8 +131,8 @@ class Resource:
         or attribute value, line breaks normalized; the whole URL for a
         ``javascript:`` URL).
     :param nonce: the ``nonce`` attribute, ``""`` when absent or when the
-        element is not nonceable (a ``<script>`` with ``<script`` or
-        ``<style`` in an attribute).
+        element is not nonceable (a ``<script>`` with ``<script``,
+        ``<style`` or, in Chromium, ``<link`` in an attribute).
     :param integrity: the ``integrity`` attribute of a script.
     :param line: the line of the element's start tag (1 is the first).
     :param when: when the browser checks it (see :data:`When`).
@@ -250,10 +250,10 @@ def _script_type(attrs: dict[str, str]) -> str | None:
 
 def _nonceable(attrs: dict[str, str]) -> bool:
     """CSP3 "Is element nonceable?" for ``<script>`` (as Chromium: no duplicate
-    attribute check)."""
+    attribute check, and ``<link`` refused like ``<script`` and ``<style``)."""
     for name, value in attrs.items():
         for text in (name.lower(), value.lower()):
-            if "<script" in text or "<style" in text:
+            if "<script" in text or "<style" in text or "<link" in text:
                 return False
     return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import collections.abc as cabc
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -31,6 +32,12 @@ F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
 #: Progress goes to stderr from this many routes on.
 PROGRESS_FROM = 5
 _LIVE_MISSING = "Auditing a URL needs httpx: pip install flask-header-policy[live]"
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
 
 
 def _grade(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -101,7 +108,9 @@ def audit_options(f: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            # nan passes any range: the callback refuses it.
+            type=click.FloatRange(min=0, max=3600, min_open=True),
+            callback=_finite,
             default=10.0,
             show_default=True,
             help="Seconds for each fetch as a whole: connection, redirects,"
@@ -170,12 +179,15 @@ def run_live(
     try:
         from .live import audit_url
         from .live import AuditError
+        from .live import normalize_url
     except ModuleNotFoundError as exc:
         if exc.name != "httpx":
             raise
         raise click.ClickException(_LIVE_MISSING) from None
-    if "://" not in url:
-        url = "https://" + url
+    try:
+        url = normalize_url(url)
+    except AuditError as exc:
+        raise click.ClickException(printable(exc)) from None
     urls = [url] + [urllib.parse.urljoin(url, path) for path in paths]
     audits = []
     # A network audit is slow: report progress from two URLs on.

@@ -39,6 +39,7 @@ Where one response cannot show what the Observatory sees, the rule is:
 from __future__ import annotations
 
 import collections.abc as cabc
+import typing as t
 import urllib.parse
 
 from ..cookies import parse_set_cookie
@@ -310,24 +311,30 @@ _COEP_RESULTS = {
 _COOP_COEP_MAX = 1024
 
 
-def _coop(fields: Fields) -> str:
-    values = fields.all("Cross-Origin-Opener-Policy")
+def _cross_origin(
+    fields: Fields, header: str, test: str, parse: t.Any, results: t.Any
+) -> str:
+    """COOP and COEP (algorithm 6): the first value, read up to the length
+    the Observatory reads; a repeated header is invalid."""
+    values = fields.all(header)
     if not values:
-        return "coop-not-implemented"
-    policy = parse_coop(values[0][:_COOP_COEP_MAX].strip())
+        return f"{test}-not-implemented"
+    policy = parse(values[0][:_COOP_COEP_MAX].strip())
     if len(values) > 1 or policy is None:
-        return "coop-header-invalid"
-    return _COOP_RESULTS[policy]
+        return f"{test}-header-invalid"
+    return t.cast(str, results[policy])
+
+
+def _coop(fields: Fields) -> str:
+    return _cross_origin(
+        fields, "Cross-Origin-Opener-Policy", "coop", parse_coop, _COOP_RESULTS
+    )
 
 
 def _coep(fields: Fields) -> str:
-    values = fields.all("Cross-Origin-Embedder-Policy")
-    if not values:
-        return "coep-not-implemented"
-    policy = parse_coep(values[0][:_COOP_COEP_MAX].strip())
-    if len(values) > 1 or policy is None:
-        return "coep-header-invalid"
-    return _COEP_RESULTS[policy]
+    return _cross_origin(
+        fields, "Cross-Origin-Embedder-Policy", "coep", parse_coep, _COEP_RESULTS
+    )
 
 
 def _corp(fields: Fields) -> str:

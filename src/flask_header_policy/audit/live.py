@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import re
 import socket
 import ssl
 import threading
@@ -70,12 +71,17 @@ from .results import with_findings
 
 __all__ = [
     "MAX_REDIRECTS",
+    "MAX_TIMEOUT",
     "AuditError",
     "audit_url",
     "classify_redirection",
     "http_variant",
+    "normalize_url",
 ]
 
+#: The longest deadline a fetch may have, in seconds (socket timeouts and
+#: timers refuse infinite or huge ones).
+MAX_TIMEOUT = 3600.0
 _HTML = ("text/html", "application/xhtml+xml", "")
 _HEADERS = {
     "User-Agent": "flask-header-policy-audit",
@@ -299,9 +305,22 @@ def _hops(
         return fetched
 
 
-def _normalize(url: str) -> str:
+# "scheme:" followed by something other than a port: a URL of another
+# scheme (javascript:, mailto:, data:), not a bare "host:port".
+_OTHER_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?![0-9]*(?:[/?#]|$))")
+
+
+def normalize_url(url: str) -> str:
+    """``url`` as the audit fetches it: a bare host name (``example.org``,
+    ``host:8443/path``) means ``https://``, and an empty path ``/``.
+
+    :raise AuditError: not an ``http://`` or ``https://`` URL (a
+        ``javascript:`` URL is named as given).
+    """
     url = url.strip()
     if "://" not in url:
+        if _OTHER_SCHEME_RE.match(url):
+            raise AuditError(f"{url}: not a valid http:// or https:// URL", "url")
         url = "https://" + url  # a bare host name, as the Observatory takes
     try:
         parts = urllib.parse.urlsplit(url)
@@ -362,7 +381,8 @@ def audit_url(
     :param url: an ``http://`` or ``https://`` URL; a bare host name means
         ``https://host/``.
     :param timeout: seconds allowed for each fetch as a whole (connection,
-        redirects, headers and body).
+        redirects, headers and body), more than 0 and at most
+        ``MAX_TIMEOUT`` (an hour); anything else is a ``ValueError``.
     :param max_bytes: the most body bytes read; more gives a finding.
     :param client: an ``httpx.Client`` to use (proxies, certificates);
         redirects are followed by hand whatever its settings. The deadline
@@ -377,7 +397,16 @@ def audit_url(
         refuses the connection, fails TLS, times out, speaks no HTTP, or
         redirects more than :data:`MAX_REDIRECTS` times.
     """
-    url = _normalize(url)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT  # also false for nan
+    ):
+        raise ValueError(
+            f"timeout={timeout!r}: a number of seconds, more than 0 and at most"
+            f" {MAX_TIMEOUT:g}"
+        )
+    url = normalize_url(url)
     own = client is None
     # No kept-alive connections: each request opens one, which the deadline
     # of its fetch watches.

@@ -212,6 +212,11 @@ def _kind(value: t.Any) -> str:
     }.get(type(value), type(value).__name__)  # fmt: skip
 
 
+def _lower(value: str, limit: int) -> str:
+    # Lower-casing can lengthen text ('İ' becomes two code points): cut again.
+    return value.lower()[:limit]
+
+
 def _disposition(value: str) -> str:
     # CSP says "enforce"/"report"; COEP and COOP say "enforce"/"reporting".
     return "report" if value.lower() in ("report", "reporting") else "enforce"
@@ -231,7 +236,7 @@ def _legacy(data: dict[str, t.Any], user_agent: str) -> RawReport:
     return RawReport(
         type="csp-violation",
         document_url=document,
-        directive=directive.lower(),
+        directive=_lower(directive, _SHORT_LIMIT),
         blocked_url=_field(body, "blocked-uri"),
         source_file=_field(body, "source-file"),
         sample=_field(body, "script-sample", _SAMPLE_LIMIT),
@@ -258,7 +263,9 @@ def _reporting_api(item: t.Any, user_agent: str) -> RawReport:
             _number(body, key)  # not kept, but a wrong type is a wrong shape
         return RawReport(
             document_url=_field(body, "documentURL") or url,
-            directive=_field(body, "effectiveDirective", _SHORT_LIMIT).lower(),
+            directive=_lower(
+                _field(body, "effectiveDirective", _SHORT_LIMIT), _SHORT_LIMIT
+            ),
             blocked_url=_field(body, "blockedURL"),
             source_file=_field(body, "sourceFile"),
             sample=_field(body, "sample", _SAMPLE_LIMIT),
@@ -401,7 +408,7 @@ def blocked_source(blocked_url: str) -> str:
             origin = _origin(urllib.parse.urlsplit(value))
         except ValueError:
             origin = None
-        return origin or scheme
+        return (origin or scheme)[:_URL_LIMIT]
     if scheme:
         return scheme
     return value.lower()[:_SHORT_LIMIT]
@@ -419,7 +426,8 @@ def document_url(url: str) -> str | None:
     origin = _origin(parts)
     if origin is None:
         return None
-    return origin + (parts.path or "/")
+    # The host is lower-cased, which can lengthen it: cut to twice the bound.
+    return (origin + (parts.path or "/"))[: 2 * _URL_LIMIT]
 
 
 def browser_family(user_agent: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import datetime
+import ipaddress
 import os
 import random
 import typing as t
@@ -105,8 +106,8 @@ class CollectorOptions(t.TypedDict, total=False):
 
 
 #: Each config key and its default; the option of the same name in lower
-#: case, without the prefix, overrides it. Every key is documented in the
-#: README and in docs/configuration.rst.
+#: case, without the prefix, overrides it. Every key is documented in
+#: docs/configuration.rst (a test checks it).
 DEFAULTS: dict[str, t.Any] = {
     "HEADER_POLICY_REPORTS_URL": "/__csp-reports",
     "HEADER_POLICY_REPORTS_GROUP": "header-policy",
@@ -136,7 +137,19 @@ SQLITE_FILE = "header-policy-reports.sqlite3"
 
 
 def _remote_addr(request: Request) -> str:
-    return request.remote_addr or "-"
+    """The client for the rate limit: its address, an IPv6 one by its /64
+    (a host is given a whole /64, and would otherwise have 2**64 buckets),
+    an IPv4-mapped one by its IPv4 address."""
+    address = request.remote_addr or "-"
+    if ":" not in address:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.strip("[]").partition("%")[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +189,10 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
             f" '/__csp-reports', not {url!r}"
         )
     # Both must be valid in Reporting-Endpoints and in a CSP: the builder says why not.
-    ReportingEndpoints({group: url})
+    try:
+        ReportingEndpoints({group: url})
+    except ValueError as error:
+        raise ValueError(f"HEADER_POLICY_REPORTS_GROUP={group!r}: {error}") from None
     database = values["database"] or "sqlite:///" + _instance_file(app)
     rate = values["rate"]
     if rate is not None and (not isinstance(rate, int | float) or rate <= 0):
@@ -196,6 +212,16 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
             f" current_user.is_admin), not {type(dashboard).__name__}"
         )
     hosts = values["hosts"]
+    if hosts is not None:
+        if isinstance(hosts, str) or not isinstance(hosts, cabc.Iterable):
+            raise TypeError(
+                "HEADER_POLICY_REPORTS_HOSTS takes a list of host names"
+                f" (['example.org']), not {type(hosts).__name__}; from the"
+                " environment, as JSON: '[\"example.org\"]'"
+            )
+        hosts = list(hosts)
+        if not all(isinstance(host, str) for host in hosts):
+            raise TypeError("HEADER_POLICY_REPORTS_HOSTS takes host names (str)")
     return _Options(
         url=url,
         group=group,
@@ -203,18 +229,47 @@ def _resolve(app: Flask, given: CollectorOptions) -> _Options:
         engine_options=dict(values["engine_options"]),
         wire=bool(values["wire"]),
         rate=None if rate is None else float(rate),
-        burst=int(values["burst"]),
-        max_clients=int(values["max_clients"]),
+        burst=_whole("burst", values["burst"], 1),
+        max_clients=_whole("max_clients", values["max_clients"], 1),
         sample=float(sample),
-        max_new_fingerprints=int(values["max_new_fingerprints"]),
-        queue_size=int(values["queue_size"]),
+        max_new_fingerprints=_whole(
+            "max_new_fingerprints", values["max_new_fingerprints"], 1
+        ),
+        queue_size=_whole("queue_size", values["queue_size"], 1),
         hosts=None if hosts is None else frozenset(h.lower() for h in hosts),
         dashboard=dashboard,
         dashboard_url=values["dashboard_url"] or url.rstrip("/") + "/dashboard",
-        enforce_days=float(values["enforce_days"]),
-        enforce_reports=int(values["enforce_reports"]),
+        enforce_days=_days(values["enforce_days"]),
+        enforce_reports=_whole("enforce_reports", values["enforce_reports"], 0),
         client_key=given.get("client_key", _remote_addr),
     )
+
+
+def _key(option: str) -> str:
+    """The config key of a ``collect_reports`` option."""
+    return next(key for key in DEFAULTS if _option(key) == option)
+
+
+def _whole(option: str, value: t.Any, least: int) -> int:
+    """An int option (from the environment, a JSON number), checked."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(
+            f"{_key(option)} must be a whole number of at least {least}, not {value!r}"
+        )
+    return value
+
+
+def _days(value: t.Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value < float("inf")
+    ):
+        raise ValueError(
+            f"HEADER_POLICY_REPORTS_ENFORCE_DAYS must be a number of days (0 or"
+            f" more), not {value!r}"
+        )
+    return float(value)
 
 
 def _instance_file(app: Flask) -> str:

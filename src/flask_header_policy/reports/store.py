@@ -86,9 +86,28 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
+#: The length of each bounded text column: a longer value is cut to it, so
+#: that no report can fail a batch (PostgreSQL and MySQL refuse text longer
+#: than a VARCHAR, and one such row would drop every report written with it).
+_LENGTHS: dict[str, int] = {
+    column.name: column.type.length
+    for column in reports.columns
+    if isinstance(column.type, sa.String) and column.type.length is not None
+}
+
+
+def _fit(row: dict[str, t.Any]) -> dict[str, t.Any]:
+    for name, length in _LENGTHS.items():
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > length:
+            row[name] = value[:length]
+    return row
+
+
 def _rows(batch: cabc.Iterable[Report]) -> list[dict[str, t.Any]]:
     """One row per fingerprint: counts summed, first and last seen, the
-    latest examples (a multi-row upsert may touch each row once only)."""
+    latest examples (a multi-row upsert may touch each row once only), each
+    text cut to its column's length."""
     rows: dict[str, dict[str, t.Any]] = {}
     for report in batch:
         key = report.fingerprint
@@ -123,7 +142,7 @@ def _rows(batch: cabc.Iterable[Report]) -> list[dict[str, t.Any]]:
                 row[name] = getattr(report, name)
     # Every writer locks rows in the same order, so two concurrent upserts of
     # the same fingerprints wait for each other instead of deadlocking.
-    return [rows[key] for key in sorted(rows)]
+    return [_fit(rows[key]) for key in sorted(rows)]
 
 
 class ReportStore:

@@ -167,30 +167,53 @@ _NONCE_RE = re.compile(r"'nonce-[^']*'")
 _HASH_PREFIXES = ("'sha256-", "'sha384-", "'sha512-")
 
 
+#: The directives template stamping may add to a response's CSP, each with
+#: the fallbacks it copies (flask_header_policy.templates._splice).
+_SPLICED = {
+    "script-src-attr": ("script-src", "default-src"),
+    "style-src-attr": ("style-src", "default-src"),
+    "script-src-elem": ("script-src", "default-src"),
+    "style-src-elem": ("style-src", "default-src"),
+}
+
+
+def _is_hash(source: str) -> bool:
+    return source.startswith(_HASH_PREFIXES) or source == "'unsafe-hashes'"
+
+
 def policy_key(text: str) -> PolicyKey:
     """One policy reduced to what identifies it across responses.
 
     Nonces become one placeholder; hash sources and ``'unsafe-hashes'`` are
-    dropped (hashes may be added per response); ``report-uri`` and
-    ``report-to`` are dropped (``report-to`` is taken out over plain HTTP,
-    and browsers may resolve a ``report-uri`` path to a full URL).
-    Directive names are lower-cased, sources kept in order.
+    dropped (hashes may be added per response), and so is a directive that
+    stamping may have added to hold them: a ``script-src-attr``,
+    ``style-src-attr``, ``script-src-elem`` or ``style-src-elem`` with
+    hashes, and otherwise nothing but ``'report-sample'`` or the sources of
+    the directive it falls back to. ``report-uri`` and ``report-to`` are
+    dropped (``report-to`` is taken out over plain HTTP, and browsers may
+    resolve a ``report-uri`` path to a full URL). Directive names are
+    lower-cased, sources kept in order.
     """
     policies = parse_policy_list(_NONCE_RE.sub("'nonce'", text.replace(_JOINT, "x")))
     if not policies:
         return ()
-    return tuple(
-        (
-            name,
-            tuple(
-                source
-                for source in sources
-                if not source.startswith(_HASH_PREFIXES) and source != "'unsafe-hashes'"
-            ),
-        )
+    entries = [
+        (name, sources, tuple(source for source in sources if not _is_hash(source)))
         for name, sources in policies[0]
         if name not in _REPORTING
-    )
+    ]
+    first: dict[str, tuple[str, ...]] = {}
+    for name, _, plain in entries:
+        first.setdefault(name, plain)
+    key = []
+    for name, sources, plain in entries:
+        fallbacks = _SPLICED.get(name)
+        if fallbacks is not None and any(_is_hash(source) for source in sources):
+            fallback = next((first[f] for f in fallbacks if f in first), None)
+            if set(plain) <= {"'report-sample'"} or plain == fallback:
+                continue
+        key.append((name, plain))
+    return tuple(key)
 
 
 def policy_keys(declared: Declared) -> set[PolicyKey] | None:

@@ -32,6 +32,7 @@ from ._translate import DEFAULT_PERMISSIONS_POLICY
 from ._translate import DEFAULT_REFERRER_POLICY
 from ._translate import DEFAULT_SESSION_COOKIE_SAMESITE
 from ._translate import NONCE_LENGTH
+from ._translate import nonce_sections
 from ._translate import ONE_YEAR_IN_SECS
 from ._translate import OPTION_DEFAULTS
 from ._translate import SAMEORIGIN
@@ -50,7 +51,10 @@ _NONCE_BYTES = NONCE_LENGTH * 3 // 4
 
 
 def _tracked(value: t.Any, on_change: cabc.Callable[[], None]) -> t.Any:
-    """A copy of a dict or list option that reports changes made in place."""
+    """A copy of a dict or list option that reports changes made in place,
+    at any depth (``csp["script-src"].append(...)`` too)."""
+    if isinstance(value, _TrackedDict | _TrackedList):
+        return value
     if isinstance(value, dict):
         return _TrackedDict(on_change, value)
     if isinstance(value, list):
@@ -63,6 +67,7 @@ def _notifying(base: type, name: str) -> t.Any:
 
     def changed(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         result = method(self, *args, **kwargs)
+        self._track_children()
         self._on_change()
         return result
 
@@ -74,10 +79,25 @@ class _TrackedDict(dict[str, t.Any]):
     def __init__(self, on_change: cabc.Callable[[], None], value: t.Any) -> None:
         super().__init__(value)
         self._on_change = on_change
+        self._track_children()
+
+    def _track_children(self) -> None:
+        # A value put in by any method (update, setdefault…) is tracked too.
+        for key, value in self.items():
+            tracked = _tracked(value, self._on_change)
+            if tracked is not value:
+                dict.__setitem__(self, key, tracked)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        # Returns the tracked value: setdefault("script-src", []).append(…)
+        # must change the option, not a copy.
+        value = dict.setdefault(self, key, _tracked(default, self._on_change))
+        self._on_change()
+        return value
 
     for _name in (
         "__setitem__", "__delitem__", "__ior__", "clear", "pop", "popitem",
-        "setdefault", "update",
+        "update",
     ):  # fmt: skip
         locals()[_name] = _notifying(dict, _name)
     del _name
@@ -87,6 +107,13 @@ class _TrackedList(list[t.Any]):
     def __init__(self, on_change: cabc.Callable[[], None], value: t.Any) -> None:
         super().__init__(value)
         self._on_change = on_change
+        self._track_children()
+
+    def _track_children(self) -> None:
+        for index, value in enumerate(self):
+            tracked = _tracked(value, self._on_change)
+            if tracked is not value:
+                list.__setitem__(self, index, tracked)
 
     for _name in (
         "__setitem__", "__delitem__", "__iadd__", "append", "clear", "extend",
@@ -106,7 +133,7 @@ class Talisman(HeaderPolicy):
     takes. It is a ``HeaderPolicy`` too, so ``@talisman.headers({...})``,
     blueprint layers, ``flask headers show`` and ``audit`` work on it.
 
-    Deliberate differences (see the README, "Coming from Flask-Talisman"):
+    Deliberate differences (see the docs, "Coming from Flask-Talisman"):
     a request is secure by its WSGI scheme only (use Werkzeug's ``ProxyFix``;
     ``X-Forwarded-Proto`` alone is not trusted, and a request that carries
     it over plain HTTP gets a :class:`TalismanMigrationWarning`, once); the
@@ -203,8 +230,8 @@ class Talisman(HeaderPolicy):
             "content_security_policy": content_security_policy,
             "content_security_policy_report_uri": content_security_policy_report_uri,
             "content_security_policy_report_only": content_security_policy_report_only,
-            "content_security_policy_nonce_in": list(
-                content_security_policy_nonce_in or []
+            "content_security_policy_nonce_in": nonce_sections(
+                content_security_policy_nonce_in
             ),
             "referrer_policy": referrer_policy,
             "session_cookie_secure": session_cookie_secure,
@@ -252,8 +279,8 @@ class Talisman(HeaderPolicy):
             )
         options = {k: v for k, v in kwargs.items() if k in VIEW_OPTIONS}
         if "content_security_policy_nonce_in" in options:
-            options["content_security_policy_nonce_in"] = list(
-                options["content_security_policy_nonce_in"] or []
+            options["content_security_policy_nonce_in"] = nonce_sections(
+                options["content_security_policy_nonce_in"]
             )
 
         def decorator(view: F) -> F:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import os
+import re
 import sys
 import typing as t
 import warnings
@@ -48,6 +49,7 @@ __all__ = [
     "TalismanMigrationWarning",
     "Verbatim",
     "check_names",
+    "nonce_sections",
     "check_options",
     "warn_from_caller",
     "translate_cookies",
@@ -195,6 +197,20 @@ class Verbatim:
         return self.text
 
 
+def nonce_sections(value: t.Any) -> list[str]:
+    """``content_security_policy_nonce_in`` as a list of directive names.
+
+    :raise TypeError: a ``str``, which Flask-Talisman iterates ("script-src"
+        made the directives "s", "c", "r"… each with the nonce).
+    """
+    if isinstance(value, str):
+        raise TypeError(
+            "content_security_policy_nonce_in takes a list of directive names"
+            f" (['script-src']), not the str {value!r}"
+        )
+    return list(value or ())
+
+
 def check_names(names: cabc.Iterable[str]) -> None:
     """Raise ``TypeError`` for a name that is no Flask-Talisman option."""
     unknown = sorted(set(names) - set(OPTION_DEFAULTS))
@@ -220,15 +236,53 @@ def check_options(options: Options) -> None:
         )
 
 
-def _directives(option: str, policy: t.Any) -> list[tuple[str, list[str]]]:
+# A CSP (or Feature-Policy) directive name: ALPHA / DIGIT / "-".
+_DIRECTIVE_NAME_RE = re.compile(r"[A-Za-z0-9-]+")
+
+
+def _raw_text(header: str, option: str, text: str) -> str:
+    """``text`` as given, refused if it holds a control character: CR and LF
+    (or NEL) are not separators between sources, they would split the
+    response, as in every other value."""
+    try:
+        return check_value(header, text)
+    except InvalidHeaderError as error:
+        raise InvalidHeaderError(header, f"{option}: {error.reason}") from None
+
+
+def _dict_sources(header: str, option: str, name: str, text: str) -> list[str]:
+    """The sources of one directive of a dict policy. A ``;`` or ``,`` in
+    them would end the directive (or the policy) and start another that
+    browsers enforce: a directive smuggled in, refused."""
+    words = _raw_text(header, option, text).split()
+    for word in words:
+        for char, what in ((";", "directive"), (",", "policy")):
+            if char in word:
+                raise InvalidHeaderError(
+                    header,
+                    f"{option}[{name!r}]: {char!r} in {word!r} would end the"
+                    f" {what} and start another; give each directive its own"
+                    " key, and percent-encode the character in a URL",
+                )
+    return words
+
+
+def _directives(
+    option: str, policy: t.Any, header: str = "Content-Security-Policy"
+) -> list[tuple[str, list[str]]]:
     """``(name, sources)`` pairs of a CSP-like policy given as Talisman takes
     it: a ``;``-separated string, or a mapping of names to a source string or
-    a list of sources. A repeated name keeps its first place, last value."""
+    a list of sources. A repeated name keeps its first place, last value.
+
+    :raise InvalidHeaderError: a control character anywhere; in a mapping, a
+        name that is not one directive name, or a source holding ``;`` or
+        ``,`` (Flask-Talisman sent them, and so injected a directive).
+    """
     pairs: dict[str, list[str]] = {}
     if not isinstance(policy, str | cabc.Mapping):
         raise TypeError(f"{option} takes a dict or a str, not {type(policy).__name__}")
     if isinstance(policy, str):
-        for part in policy.split(";"):
+        for part in _raw_text(header, option, policy).split(";"):
             tokens = part.split()
             if tokens:
                 pairs[tokens[0]] = tokens[1:]
@@ -236,13 +290,24 @@ def _directives(option: str, policy: t.Any) -> list[tuple[str, list[str]]]:
     for name, content in policy.items():
         if content is None or content is False:
             continue
+        name = str(name)
+        if not _DIRECTIVE_NAME_RE.fullmatch(name):
+            raise InvalidHeaderError(
+                header,
+                f"{option}: {name!r} is not a directive name (letters, digits"
+                " and '-'); give each directive its own key",
+            )
         if content is True:
             sources: list[str] = []
         elif isinstance(content, str):
-            sources = content.split()
+            sources = _dict_sources(header, option, name, content)
         else:
-            sources = [word for item in content for word in str(item).split()]
-        pairs[str(name)] = sources
+            sources = [
+                word
+                for item in content
+                for word in _dict_sources(header, option, name, str(item))
+            ]
+        pairs[name] = sources
     return list(pairs.items())
 
 
@@ -315,7 +380,7 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     headers: HeaderMap = {}
     feature_policy = options["feature_policy"]
     if feature_policy:
-        directives = _directives("feature_policy", feature_policy)
+        directives = _directives("feature_policy", feature_policy, "Feature-Policy")
         if directives:
             headers["Feature-Policy"] = _render(directives)
     permissions = options["permissions_policy"]
@@ -364,14 +429,14 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
     csp_name = f"{_CSP}-Report-Only" if report_only else _CSP
     policy = options["content_security_policy"]
     if policy:
-        nonce_in = set(options["content_security_policy_nonce_in"] or ())
+        nonce_in = set(nonce_sections(options["content_security_policy_nonce_in"]))
         directives = [
             (name, [*sources, NONCE] if name in nonce_in else sources)
             for name, sources in _directives("content_security_policy", policy)
         ]
         report_uri = options["content_security_policy_report_uri"]
         if report_uri and all(name != "report-uri" for name, _ in directives):
-            directives.append(("report-uri", [str(report_uri)]))
+            directives.append(("report-uri", [_report_uri(csp_name, report_uri)]))
         if ancestors is not None and not report_only:
             if all(name != "frame-ancestors" for name, _ in directives):
                 directives.append(("frame-ancestors", ancestors))
@@ -393,6 +458,20 @@ def _translate_headers(options: Options, warn: Warn) -> HeaderMap:
                 # worth fixing): so does the drop-in, past our grammar check.
                 headers[header] = Verbatim(header, rendered)
     return headers
+
+
+def _report_uri(header: str, value: t.Any) -> str:
+    """One URI: whitespace, ``;`` or ``,`` in it would add sources, end the
+    directive or start a policy (``/r; script-src *`` enforces script-src)."""
+    text = _raw_text(header, "content_security_policy_report_uri", str(value))
+    if not text or any(char in text for char in " \t;,"):
+        raise InvalidHeaderError(
+            header,
+            f"content_security_policy_report_uri: {text!r} is not one URI"
+            " (whitespace, ';' and ',' would change the policy; percent-encode"
+            " them)",
+        )
+    return text
 
 
 def _hsts(options: Options, warn: Warn) -> str | HeaderValue:

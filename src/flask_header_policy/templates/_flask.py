@@ -1,10 +1,11 @@
 """Stamping in a Flask app: the nonce, the hashes of a response, debug checks.
 
 Per request: each stamped tag asks for the nonce; each template (or macro)
-holding hashes adds one small int to a set in the WSGI environ. When the
-headers are built, a response with such a set gets the union of those
-templates' hashes spliced into its CSP headers; the spliced text is cached
-per policy text and set of templates, so a page served again costs a lookup.
+holding hashes adds one small int to a set in the WSGI environ, and each
+``| trust_scripts`` value with inline code adds its hash set itself. When
+the headers are built, a response with such sets gets the union of their
+hashes spliced into its CSP headers; the spliced text is cached per policy
+text and sets, so a page served again costs a lookup.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from ..nonce import request_environ
 from ..nonce import stamp_nonce
 from ..presets import HTML
 from ._hashes import analyse_markup
+from ._hashes import Hashes
 from ._hashes import hashes_for
 from ._hashes import is_script
-from ._hashes import register
 from ._scan import scan_text
 from ._splice import splice_hashes
 from .jinja import StampExtension
@@ -49,6 +50,10 @@ __all__ = [
 
 #: The numbers of the hash sets of the templates a request rendered.
 HASHES_KEY = "flask_header_policy.hashes"
+#: The hash sets of the Markup values a request trusted. They are not
+#: registered: a value may differ from request to request, and the registry
+#: of numbers, which compiled templates hold, never shrinks.
+TRUSTED_KEY = "flask_header_policy.trusted_hashes"
 #: Under app.debug: the names of the templates a request rendered.
 TEMPLATES_KEY = "flask_header_policy.templates"
 _CSP_HEADERS = frozenset(
@@ -94,39 +99,60 @@ def install_stamping(app: Flask) -> None:
         )
 
 
-class HashSplicer:
-    """Adds the hashes of the templates a response rendered to its CSP.
+def _record_trusted(hashes: Hashes) -> None:
+    """Note that the current request trusted Markup holding ``hashes``."""
+    environ = request_environ()
+    if environ is not None:
+        environ.setdefault(TRUSTED_KEY, set()).add(hashes)
 
-    :meth:`value` splices one CSP text, cached per text and set of
-    templates: a policy's branch asks once per set
+
+def recorded_hashes(environ: WSGIEnvironment) -> Hashes:
+    """Every hash a request recorded: its templates' and its trusted values'."""
+    return hashes_for(environ.get(HASHES_KEY, ())).union(*environ.get(TRUSTED_KEY, ()))
+
+
+class HashSplicer:
+    """Adds the hashes a response recorded to its CSP.
+
+    :meth:`value` splices one CSP text, cached per text and hash sets: a
+    policy's branch asks once per set of templates
     (:meth:`flask_header_policy._apply.Branch.hashed`). Called with a final
     header list, it splices every CSP header there (HTML only): for a
-    response that carries a CSP of its own, or took the general path.
+    response that carries a CSP of its own, trusted markup with hashes, or
+    took the general path.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, frozenset[int]], str] = {}
+        self._cache: dict[tuple[str, frozenset[int], frozenset[Hashes]], str] = {}
 
-    def value(self, text: str, numbers: frozenset[int]) -> str:
+    def value(
+        self,
+        text: str,
+        numbers: frozenset[int],
+        trusted: frozenset[Hashes] = frozenset(),
+    ) -> str:
         """``text`` (a CSP field value, its nonce as ``'nonce-{nonce}'``)
-        with the hash sets ``numbers`` spliced in."""
-        spliced = self._cache.get((text, numbers))
+        with the hash sets ``numbers`` and ``trusted`` spliced in."""
+        key = (text, numbers, trusted)
+        spliced = self._cache.get(key)
         if spliced is None:
-            spliced = splice_hashes(text, hashes_for(numbers))
+            spliced = splice_hashes(text, hashes_for(numbers).union(*trusted))
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            self._cache[(text, numbers)] = spliced
+            self._cache[key] = spliced
         return spliced
 
     def __call__(
         self, environ: WSGIEnvironment, headers: list[tuple[str, str]]
     ) -> None:
         numbers: set[int] | None = environ.get(HASHES_KEY)
-        if not numbers:
+        trusted: set[Hashes] | None = environ.get(TRUSTED_KEY)
+        if not numbers and not trusted:
             return
         if HTML_TYPES.isdisjoint(_mimetypes(headers)):
             return
-        key = frozenset(numbers)
+        frozen_numbers = frozenset(numbers or ())
+        frozen_trusted = frozenset(trusted or ())
         nonce = environ.get(NONCE_KEY)
         source = f"'nonce-{nonce}'" if nonce else None
         for index, (name, value) in enumerate(headers):
@@ -134,16 +160,13 @@ class HashSplicer:
                 continue
             # Cache by the policy's text without this response's nonce.
             generic = value.replace(source, NONCE) if source else value
-            spliced = self.value(generic, key)
+            spliced = self.value(generic, frozen_numbers, frozen_trusted)
             if source:
                 spliced = spliced.replace(NONCE, source)
             headers[index] = (name, spliced)
 
 
-@functools.lru_cache(maxsize=256)
-def _analyse(text: str) -> tuple[tuple[int, ...], int | None]:
-    offsets, hashes = analyse_markup(text)
-    return offsets, (register(hashes) if hashes else None)
+_analyse = functools.lru_cache(maxsize=256)(analyse_markup)
 
 
 def trust_scripts(markup: t.Any) -> Markup:
@@ -171,11 +194,11 @@ def trust_scripts(markup: t.Any) -> Markup:
         )
     text = str(render())
     if len(text) <= _CACHED_MARKUP:
-        offsets, number = _analyse(text)
+        offsets, hashes = _analyse(text)
     else:
-        offsets, number = _analyse.__wrapped__(text)
-    if number is not None:
-        record_hashes(number)
+        offsets, hashes = analyse_markup(text)
+    if hashes:
+        _record_trusted(hashes)
     nonce = stamp_nonce()
     if not offsets or not nonce:
         return Markup(text)
@@ -233,7 +256,7 @@ def _check_scripts(
         return  # no nonce in this response's policy
     environ = request.environ
     nonce = environ.get(NONCE_KEY)
-    hashed = hashes_for(environ.get(HASHES_KEY, ())).script_elem
+    hashed = recorded_hashes(environ).script_elem
     body = response.get_data(as_text=True)[:_DEBUG_BODY]
     blocked = []
     for tag in scan_text(body):
