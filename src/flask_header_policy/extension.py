@@ -151,7 +151,21 @@ class HeaderPolicy:
 
         :raise TypeError: a config value of the wrong shape.
         :raise ValueError: a boolean key that is not a boolean spelling.
+        :raise RuntimeError: a policy is installed on ``app`` already (this
+            one, another, or the Flask-Talisman drop-in's): the second would
+            wrap the app again and take the first one's place in
+            ``app.extensions``, so ``flask headers`` would show only half of
+            what is sent.
         """
+        installed = app.extensions.get("header_policy")
+        if installed is not None:
+            which = "this" if installed.policy is self else "another"
+            raise RuntimeError(
+                f"A header policy is already installed on app {app.name!r}"
+                f" ({which} HeaderPolicy, or a Talisman drop-in): install one per"
+                " app, and declare every header on it (preset=, headers=,"
+                " blueprint and view layers)"
+            )
         warn_unknown_keys(app.config)
         app.config.setdefault("HEADER_POLICY_HEADERS", {})
         app.config.setdefault("HEADER_POLICY_PRESET", None)
@@ -210,9 +224,6 @@ class HeaderPolicy:
         app.jinja_env.filters["trust_scripts"] = trust_scripts
         if stamp:
             install_stamping(app)
-        if app.debug:
-            # Decided once: production pays nothing for this development aid.
-            install_debug_check(app, functools.partial(state.compiled, app))
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
         if self._reports is not None:
             self._reports.init_app(app)
@@ -513,6 +524,21 @@ class _AppState:
         #: compiled; may change them in place (the report collector adds its
         #: report-uri / report-to there).
         self.amenders: list[cabc.Callable[[str | None, _Rules], None]] = []
+        #: Whether the app served its first request (see :meth:`start`).
+        self.started = False
+
+    def start(self) -> None:
+        """Decide, at the app's first request, what depends on how it is
+        served: under ``app.debug`` the check of ``<script>`` tags without
+        the nonce is installed. Not at ``init_app``: ``app.run(debug=True)``
+        turns debug on later. Production pays nothing per request for it."""
+        with self._lock:
+            if self.started:
+                return
+            app = self.app()
+            if app.debug:
+                install_debug_check(app, functools.partial(self.compiled, app))
+            self.started = True
 
     def restack(self) -> None:
         """Take up changed declarations: the app layer again, every endpoint
@@ -597,6 +623,9 @@ class _AppState:
         def header_policy_wsgi_app(
             environ: WSGIEnvironment, start_response: StartResponse
         ) -> cabc.Iterable[bytes]:
+            if not state.started:
+                state.start()
+
             def policy_start_response(
                 status: str, headers: HeaderList, exc_info: t.Any = None
             ) -> t.Any:

@@ -238,7 +238,9 @@ def install_debug_check(
             app.logger.exception("Header policy: the debug check of <script> failed")
         return response
 
-    app.after_request(check_scripts)
+    # Not app.after_request(): installed at the first request, when Flask
+    # refuses setup methods to other threads' requests.
+    app.after_request_funcs.setdefault(None, []).append(check_scripts)
 
 
 def _check_scripts(
