@@ -237,3 +237,62 @@ def test_harden_reparses(
         assert after.samesite is not None
         if not before.has("samesite"):
             assert after.samesite == samesite
+
+
+def _harden_by_parsing(
+    value: str, secure: bool, httponly: bool, samesite: str | None
+) -> str:
+    """Hardening as :class:`SetCookie` reads a cookie (what ``_harden``,
+    which builds no SetCookie, must agree with)."""
+    cookie = parse_set_cookie(value)
+    if cookie is None:
+        return value
+    additions = []
+    if secure and not cookie.secure:
+        additions.append("Secure")
+    if httponly and not cookie.httponly:
+        additions.append("HttpOnly")
+    if samesite is not None and not cookie.has("samesite"):
+        additions.append(f"SameSite={samesite}")
+    if not additions:
+        return value
+    return "; ".join([value.rstrip(" \t;"), *additions])
+
+
+@settings(max_examples=1000)
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(
+            st.sampled_from(
+                [
+                    "a=b",
+                    " a = b ",
+                    "=",
+                    "",
+                    "Secure",
+                    " secure ",
+                    "HTTPONLY=1",
+                    "SameSite=Lax",
+                    "samesite",
+                    "Path=/secure",
+                    "x=httponly",
+                    ";",
+                    "\t",
+                ]
+            )
+        ).map(";".join),
+    ),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([None, "Strict", "Lax", "None"]),
+)
+def test_lean_hardening_reads_cookies_as_the_parser_does(
+    value: str, secure: bool, httponly: bool, samesite: str | None
+) -> None:
+    from flask_header_policy.cookies import _harden
+
+    attribute = None if samesite is None else f"SameSite={samesite}"
+    assert _harden(value, secure, httponly, attribute) == _harden_by_parsing(
+        value, secure, httponly, samesite
+    )

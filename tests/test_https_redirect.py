@@ -477,6 +477,56 @@ def test_trusted_hosts_apply() -> None:
     assert "Location" not in response.headers
 
 
+def test_proxy_fix_applied_before_the_policy() -> None:
+    # ProxyFix inside the policy's wrapper: it has set the scheme by the time
+    # the app asks, as it has when it wraps the policy (the test above).
+    app = Flask("proxied")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)  # type: ignore[method-assign]
+    HeaderPolicy(app, headers=APP_HEADERS, https_redirect=True)
+    app.get("/")(lambda: "page")
+    response = get(app, "/", headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" in response.headers
+    response = get(app, "/", headers={"X-Forwarded-Proto": "http"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == "https://app.example/"
+    assert "Strict-Transport-Security" not in response.headers
+    assert get(app, "/").status_code == 308
+    # An HTTPS request that a proxy says came over plain HTTP is redirected.
+    response = app.test_client().get(
+        "/",
+        base_url="https://app.example/",
+        headers={"X-Forwarded-Proto": "http"},
+    )
+    assert response.status_code == 308
+
+
+def test_installs_no_before_request_function() -> None:
+    # Flask pays for every before_request function on every request; the
+    # redirect wraps app.preprocess_request instead.
+    app, _ = make_app()
+    assert app.before_request_funcs == {}
+
+
+def test_runs_before_url_value_preprocessors_too() -> None:
+    app = Flask("lang")
+    HeaderPolicy(app, https_redirect=True)
+    pulled: list[str] = []
+
+    @app.url_value_preprocessor
+    def pull_lang(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        pulled.append((values or {}).pop("lang", ""))
+
+    @app.get("/<lang>/")
+    def home() -> str:
+        return "home"
+
+    assert get(app, "/en/").status_code == 308
+    assert pulled == []
+    response = app.test_client().get("/en/", base_url="https://app.example/")
+    assert (response.status_code, pulled) == (200, ["en"])
+
+
 def test_runs_before_other_before_request_functions() -> None:
     app = Flask("login")
 

@@ -438,6 +438,31 @@ def test_declaring_after_first_request_takes_effect() -> None:
     assert sent(app, "/nope") == ["app"]
 
 
+def test_a_second_policy_on_one_app_is_refused() -> None:
+    from flask_header_policy.talisman import Talisman
+
+    app = Flask("twice")
+    first = HeaderPolicy(app, headers={"X-Test": "first"})
+    wrapped = app.wsgi_app
+    for again in (
+        lambda: HeaderPolicy(app, headers={"X-Test": "second"}),
+        lambda: first.init_app(app),
+        lambda: Talisman(app),
+    ):
+        with pytest.raises(RuntimeError, match="already installed on app 'twice'"):
+            again()
+    # Nothing of the refused installs is left behind.
+    assert app.wsgi_app is wrapped
+    assert app.extensions["header_policy"].policy is first
+    app.get("/")(lambda: "x")
+    assert sent(app, "/") == ["first"]
+
+    talisman_app = Flask("talisman")
+    Talisman(talisman_app)
+    with pytest.raises(RuntimeError, match="another HeaderPolicy, or a Talisman"):
+        HeaderPolicy(talisman_app, preset="strict")
+
+
 def test_one_policy_two_apps() -> None:
     policy = HeaderPolicy(headers={"X-Test": "shared"})
     apps = []

@@ -418,7 +418,9 @@ def test_stamp_nonces_config_from_the_environment(word: str, stamped: bool) -> N
 def test_templates_compiled_before_installation_are_compiled_again(
     tmp_path: Path,
 ) -> None:
-    app = make_app(tmp_path, {"page.html": PAGE})
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text(PAGE)
+    app = Flask("stamped_later", root_path=str(tmp_path))
     with app.app_context():
         assert "nonce" not in render_template("page.html")  # now in the cache
     HeaderPolicy(app, preset="strict")
@@ -663,9 +665,26 @@ def test_debug_check_is_quiet_without_a_nonce_policy(
 def test_no_debug_check_outside_debug(tmp_path: Path) -> None:
     app = Flask("production")
     HeaderPolicy(app, preset="strict")
+    app.get("/")(lambda: "<script>x()</script>")
+    app.test_client().get("/")
     assert app.after_request_funcs == {}
     debugged = debug_app(tmp_path, preset="strict")
+    debugged.test_client().get("/raw")
     assert len(debugged.after_request_funcs[None]) == 1
+
+
+def test_debug_turned_on_after_init_app_is_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # app.run(debug=True) sets app.debug after the extension was installed.
+    app = Flask("run_debug", root_path=str(tmp_path))
+    HeaderPolicy(app, preset="strict")
+    app.get("/")(lambda: "<!doctype html><script>x()</script>")
+    app.debug = True
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        app.test_client().get("/")
+    (record,) = caplog.records
+    assert "1 <script> tag(s)" in record.getMessage()
 
 
 def test_module_level_set_block_of_an_import_keeps_its_first_nonce() -> None:

@@ -49,6 +49,11 @@ def _printable_lines(text: str) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 report``, ``2 reports``: ``number`` and ``noun`` agreeing."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def width_of(text: str) -> int:
     """Terminal columns ``text`` takes (wide East Asian characters take 2,
     combining marks none)."""

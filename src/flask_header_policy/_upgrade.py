@@ -36,25 +36,28 @@ def with_plain_variant(declared: Declared) -> Declared:
     """``declared``, with the declaration that plain-HTTP responses get
     instead (:attr:`Declared.plain`) when it carries the directive.
 
-    Values computed per request are left as they are. A CSP of nothing but
-    the directive is not sent over plain HTTP at all.
+    A plain variant made before (the report collector's, without
+    ``report-to``) is the one the directive is taken out of. Values computed
+    per request are left as they are. A CSP of nothing but the directive is
+    not sent over plain HTTP at all.
     """
+    base = declared.plain or declared
     changes: dict[str, t.Any] = {}
-    if declared.template is not None:
-        template = _without_upgrade_template(declared.template)
-        if template != declared.template:
+    if base.template is not None:
+        template = _without_upgrade_template(base.template)
+        if template != base.template:
             changes["template"] = template
-    elif declared.static is not None:
-        text = without_upgrade(declared.static)
-        if text != declared.static:
+    elif base.static is not None:
+        text = without_upgrade(base.static)
+        if text != base.static:
             changes["static"] = text
-    if declared.otherwise is not None:
-        text = without_upgrade(declared.otherwise)
-        if text != declared.otherwise:
+    if base.otherwise is not None:
+        text = without_upgrade(base.otherwise)
+        if text != base.otherwise:
             changes["otherwise"] = text
     if not changes:
         return declared
-    plain = dataclasses.replace(declared, **changes)
+    plain = dataclasses.replace(base, **changes)
     if plain.static is None and plain.template is None:
         plain = dataclasses.replace(plain, cancel=True)
     return dataclasses.replace(declared, plain=plain)

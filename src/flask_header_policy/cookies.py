@@ -166,21 +166,51 @@ def harden_set_cookie(
         ``secure`` (a configuration error, see :func:`normalize_samesite`).
     """
     canonical = normalize_samesite(samesite, secure=secure)
-    cookie = parse_set_cookie(value)
-    if cookie is None:
+    if not isinstance(value, str):
         return value
+    attribute = None if canonical is None else f"SameSite={canonical}"
+    return _harden(value, secure, httponly, attribute)
+
+
+def _harden(value: str, secure: bool, httponly: bool, samesite: str | None) -> str:
+    """:func:`harden_set_cookie` with ``samesite`` already checked and
+    written as the attribute to add (``"SameSite=Lax"``).
+
+    It reads the value as :func:`parse_set_cookie` does, without building a
+    :class:`SetCookie`: only the attribute names matter here, and this runs
+    for every cookie of every response.
+    """
+    # Printable ASCII has no control character: the regex only for the rest.
+    if not (value.isascii() and value.isprintable()) and _CTL_RE.search(value):
+        return value
+    pair, _, rest = value.partition(";")
+    name, eq, cookie_value = pair.partition("=")
+    if not eq:
+        name, cookie_value = "", pair
+    if not name.strip(_WSP) and not cookie_value.strip(_WSP):
+        return value
+    lowered = rest.lower()
+    # An attribute's name can only be there if its text is.
+    names = (
+        {item.partition("=")[0].strip(_WSP) for item in lowered.split(";")}
+        if "secure" in lowered or "httponly" in lowered or "samesite" in lowered
+        else _NO_NAMES
+    )
     additions: list[str] = []
-    if secure and not cookie.secure:
+    if secure and "secure" not in names:
         additions.append("Secure")
-    if httponly and not cookie.httponly:
+    if httponly and "httponly" not in names:
         additions.append("HttpOnly")
-    if canonical is not None and not cookie.has("samesite"):
-        additions.append(f"SameSite={canonical}")
+    if samesite is not None and "samesite" not in names:
+        additions.append(samesite)
     if not additions:
         return value
     # Only trailing separators are dropped, so "a=b;" does not become "a=b;;".
     base = value.rstrip(" \t;")
     return "; ".join([base, *additions])
+
+
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -208,10 +238,21 @@ class CookiePolicy:
     samesite: str | None = "Lax"
     exempt: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
+    #: For plain HTTP and HTTPS (index ``is_secure``): whether ``Secure`` is
+    #: added, and the ``SameSite`` attribute to add; worked out once.
+    _plans: tuple[tuple[bool, str | None], ...] = dataclasses.field(
+        init=False, repr=False, compare=False, default=()
+    )
 
     def __post_init__(self) -> None:
         canonical = normalize_samesite(self.samesite, secure=self.secure)
         object.__setattr__(self, "samesite", canonical)
+        plans = []
+        for is_secure in (False, True):
+            secure = self.secure and is_secure
+            samesite = None if canonical == "None" and not secure else canonical
+            plans.append((secure, None if samesite is None else f"SameSite={samesite}"))
+        object.__setattr__(self, "_plans", tuple(plans))
         if isinstance(self.exempt, str):
             raise TypeError("exempt takes a collection of cookie names, not a str")
         object.__setattr__(self, "exempt", frozenset(self.exempt))
@@ -225,24 +266,21 @@ class CookiePolicy:
 
         :param is_secure: whether the response goes over HTTPS.
         """
-        secure = self.secure and is_secure
-        samesite = self.samesite
-        if samesite == "None" and not secure:
-            samesite = None
-        return harden_set_cookie(
-            value, secure=secure, httponly=self.httponly, samesite=samesite
-        )
+        secure, samesite = self._plans[is_secure]
+        return _harden(value, secure, self.httponly, samesite)
 
     def apply(self, headers: list[tuple[str, str]], *, is_secure: bool) -> None:
         """Harden every ``Set-Cookie`` in a WSGI header list, in place."""
+        secure, samesite = self._plans[is_secure]
         for index, (name, value) in enumerate(headers):
-            if name.lower() == "set-cookie":
+            # The length test spares a lower() for nearly every other header.
+            if len(name) == 10 and name.lower() == "set-cookie":
                 if self.exempt or self.only is not None:
                     cookie = value.partition("=")[0].strip()
                     if cookie in self.exempt or (
                         self.only is not None and cookie not in self.only
                     ):
                         continue
-                hardened = self.harden(value, is_secure=is_secure)
+                hardened = _harden(value, secure, self.httponly, samesite)
                 if hardened != value:
                     headers[index] = (name, hardened)

@@ -14,9 +14,11 @@ files, streaming, ``HEAD`` and ``OPTIONS``, and the session cookie.
 
 from __future__ import annotations
 
+import binascii
 import collections.abc as cabc
 import dataclasses
 import functools
+import os
 import threading
 import typing as t
 import weakref
@@ -27,8 +29,13 @@ from flask import has_request_context
 from flask import Request
 from flask import request as request_proxy
 
+from ._apply import Branch
 from ._apply import CompiledPolicy
+from ._apply import COOKIES
 from ._apply import HeaderList
+from ._apply import NONCE_KEY
+from ._apply import OWN_CSP_FLAG
+from ._apply import URLSAFE
 from ._config import bool_word
 from ._config import config_bool
 from ._config import warn_unknown_keys
@@ -50,10 +57,12 @@ from .rules import Declared
 from .rules import Header
 from .rules import Mode
 from .rules import Value
+from .templates._flask import HASHES_KEY
 from .templates._flask import HashSplicer
 from .templates._flask import install_debug_check
 from .templates._flask import install_stamping
 from .templates._flask import trust_scripts
+from .templates._flask import TRUSTED_KEY
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -64,6 +73,10 @@ Headers = cabc.Mapping[str, Value | Header | None]
 HSTS = "strict-transport-security"
 CSP = "content-security-policy"
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+_b2a = binascii.b2a_base64
+_urandom = os.urandom
+# The request object itself, not the proxy (see nonce.py).
+_current_request = t.cast(t.Any, request_proxy)._get_current_object
 F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
 _Rules = dict[str, Declared]
 
@@ -138,7 +151,21 @@ class HeaderPolicy:
 
         :raise TypeError: a config value of the wrong shape.
         :raise ValueError: a boolean key that is not a boolean spelling.
+        :raise RuntimeError: a policy is installed on ``app`` already (this
+            one, another, or the Flask-Talisman drop-in's): the second would
+            wrap the app again and take the first one's place in
+            ``app.extensions``, so ``flask headers`` would show only half of
+            what is sent.
         """
+        installed = app.extensions.get("header_policy")
+        if installed is not None:
+            which = "this" if installed.policy is self else "another"
+            raise RuntimeError(
+                f"A header policy is already installed on app {app.name!r}"
+                f" ({which} HeaderPolicy, or a Talisman drop-in): install one per"
+                " app, and declare every header on it (preset=, headers=,"
+                " blueprint and view layers)"
+            )
         warn_unknown_keys(app.config)
         app.config.setdefault("HEADER_POLICY_HEADERS", {})
         app.config.setdefault("HEADER_POLICY_PRESET", None)
@@ -193,19 +220,39 @@ class HeaderPolicy:
         app.extensions["header_policy"] = state
         app.jinja_env.globals["csp_nonce"] = csp_nonce
         if state.https_redirect is not None or self._redirect_later:
-            # First of all before_request functions: a plain-HTTP request is
-            # redirected before a login check or the like can answer it.
-            hooks = app.before_request_funcs.setdefault(None, [])
-            hooks.insert(0, state.redirect_hook)
+            self._install_redirect(app, state)
         app.jinja_env.filters["trust_scripts"] = trust_scripts
         if stamp:
             install_stamping(app)
-        if app.debug:
-            # Decided once: production pays nothing for this development aid.
-            install_debug_check(app, functools.partial(state.compiled, app))
         app.wsgi_app = state.wrap(app.wsgi_app)  # type: ignore[assignment,method-assign]
         if self._reports is not None:
             self._reports.init_app(app)
+
+    def _install_redirect(self, app: Flask, state: _AppState) -> None:
+        """Redirect plain-HTTP requests before the app's ``before_request``
+        functions (and its URL value preprocessors) run: a login check or
+        the like cannot answer them first.
+
+        Not a ``before_request`` function itself: Flask would pay for one on
+        every request. ``app.preprocess_request`` is wrapped instead, and an
+        HTTPS request costs one call and one look at its scheme. The scheme
+        is read inside the app, so a ``ProxyFix`` applied before or after
+        ``HeaderPolicy(app)`` has set it.
+        """
+        preprocess = app.preprocess_request
+        current = _current_request
+
+        def preprocess_request() -> t.Any:
+            if (
+                state.https_redirect is not None
+                and current().environ.get("wsgi.url_scheme") not in _SECURE_SCHEMES
+            ):
+                response = state.redirect_hook()
+                if response is not None:
+                    return response
+            return preprocess()
+
+        app.preprocess_request = preprocess_request  # type: ignore[method-assign]
 
     # Declaring layers.
 
@@ -395,7 +442,9 @@ def _cookie_policy(value: t.Any, where: str) -> CookiePolicy | t.Literal[False] 
         try:
             return CookiePolicy(**value)
         except TypeError as error:  # an unknown option
-            fields = ", ".join(f.name for f in dataclasses.fields(CookiePolicy))
+            fields = ", ".join(
+                f.name for f in dataclasses.fields(CookiePolicy) if f.init
+            )
             raise TypeError(f"{where}: {error}; CookiePolicy takes {fields}") from None
     raise TypeError(
         f"{where} must be None, a bool, a mapping of CookiePolicy options or a"
@@ -464,6 +513,8 @@ class _AppState:
         #: Adds the hashes of the templates a response rendered to its CSP.
         self.splice = splice
         self.cache: dict[str | None, CompiledPolicy] = {}
+        #: Compiled policies by their declarations, shared by endpoints.
+        self.shared: dict[tuple[Declared, ...], CompiledPolicy] = {}
         self.reported: set[tuple[str | None, str]] = set()
         # Bumped by every declaration: a policy compiled from older rules is
         # used for its own request but never cached over the newer ones.
@@ -473,6 +524,21 @@ class _AppState:
         #: compiled; may change them in place (the report collector adds its
         #: report-uri / report-to there).
         self.amenders: list[cabc.Callable[[str | None, _Rules], None]] = []
+        #: Whether the app served its first request (see :meth:`start`).
+        self.started = False
+
+    def start(self) -> None:
+        """Decide, at the app's first request, what depends on how it is
+        served: under ``app.debug`` the check of ``<script>`` tags without
+        the nonce is installed. Not at ``init_app``: ``app.run(debug=True)``
+        turns debug on later. Production pays nothing per request for it."""
+        with self._lock:
+            if self.started:
+                return
+            app = self.app()
+            if app.debug:
+                install_debug_check(app, functools.partial(self.compiled, app))
+            self.started = True
 
     def restack(self) -> None:
         """Take up changed declarations: the app layer again, every endpoint
@@ -481,12 +547,13 @@ class _AppState:
             self.generation += 1
             self.app_rules = _stack(self.lower_rules, self.policy._app_rules)
             self.cache.clear()
+            self.shared.clear()
 
     def redirect_hook(self) -> t.Any:
-        """The ``before_request`` function of :attr:`https_redirect`."""
+        """Redirect a plain-HTTP request as :attr:`https_redirect` says, or
+        return ``None``; called before the app's ``before_request`` functions."""
         config = self.https_redirect
-        # The HTTPS path is the common one: one proxy lookup, one dict lookup.
-        if config is None or request_proxy.environ.get("wsgi.url_scheme") in (
+        if config is None or _current_request().environ.get("wsgi.url_scheme") in (
             _SECURE_SCHEMES
         ):
             return None
@@ -506,82 +573,243 @@ class _AppState:
             merged = _stack(self.app_rules, *layers)
             for amend in self.amenders:
                 amend(endpoint, merged)
-            if self.hsts_only_secure and HSTS in merged:
-                merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
-            if self.hsts_only_secure and CSP in merged:
-                # upgrade-insecure-requests too is for HTTPS responses only.
-                merged[CSP] = with_plain_variant(merged[CSP])
-            compiled = CompiledPolicy(list(merged.values()))
+            # Endpoints that end up with the same declarations (most of an
+            # app's) share one compiled policy, and its branches.
+            key: tuple[Declared, ...] | None = tuple(merged.values())
+            try:
+                shared = self.shared.get(key)  # type: ignore[arg-type]
+            except TypeError:  # a callable that cannot be hashed
+                shared, key = None, None
+            if shared is not None:
+                compiled = shared
+            else:
+                if self.hsts_only_secure and HSTS in merged:
+                    merged[HSTS] = dataclasses.replace(merged[HSTS], secure_only=True)
+                if self.hsts_only_secure and CSP in merged:
+                    # upgrade-insecure-requests too is for HTTPS responses only.
+                    merged[CSP] = with_plain_variant(merged[CSP])
+                compiled = CompiledPolicy(list(merged.values()))
             for problem in compiled.problems:
                 self._problem(app, endpoint, problem)
             with self._lock:
                 if generation == self.generation:
                     self.cache[endpoint] = compiled
+                    if key is not None:
+                        self.shared[key] = compiled
         return compiled
 
     def wrap(self, wsgi_app: WSGIApplication) -> WSGIApplication:
-        # Chosen once, so that apps without stamping pay nothing for it.
-        apply = self.apply if self.splice is None else self.apply_stamped
+        """Wrap ``wsgi_app``: the policy joins each response's header list
+        where it is handed to the server (``start_response``).
+
+        Per response, the common case: the endpoint's compiled policy (one
+        lookup), its branch for the scheme and the ``Content-Type`` (one
+        lookup), a look at the response's header names (each name looked up
+        in the branch's table, none lower-cased), and one ``extend`` of
+        prebuilt tuples, with the request's nonce joined in when the branch's
+        CSP carries one. A response that has a header the branch declares,
+        or a branch with a value computed per request, takes the general
+        path (:meth:`apply_general`). It is all inline here: every call costs.
+        Never raises in production (tests and the debugger see the error).
+        """
+        state = self
+        cache = self.cache
+        # Chosen once: only an app that redirects has redirected requests.
+        redirects = self.https_redirect is not None or self.policy._redirect_later
+        # The app's map when it was wrapped (no cycle: a Map knows no app);
+        # a map assigned to the app later is checked through the app.
+        url_map = self.app().url_map
 
         def header_policy_wsgi_app(
             environ: WSGIEnvironment, start_response: StartResponse
         ) -> cabc.Iterable[bytes]:
+            if not state.started:
+                state.start()
+
             def policy_start_response(
                 status: str, headers: HeaderList, exc_info: t.Any = None
             ) -> t.Any:
-                apply(environ, status, headers)
+                endpoint: str | None = None
+                # What request.is_secure reads, after any ProxyFix has
+                # rewritten it.
+                is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
+                # The request's own environ: where csp_nonce() and the
+                # templates keep the nonce and the hashes.
+                renv: WSGIEnvironment = environ
+                harden = True  # every Set-Cookie, unless the branch looked
+                try:
+                    request = environ.get("werkzeug.request")
+                    try:
+                        rule = request.url_rule  # type: ignore[union-attr]
+                        renv = request.environ  # type: ignore[union-attr]
+                    except AttributeError:
+                        # A view replaced it with a plain Werkzeug request, or
+                        # a non-Flask app mounted below this one answers:
+                        # Flask's context if there is one, else the app layer.
+                        request = _flask_request()
+                        rule = None
+                        if request is not None:
+                            rule, renv = request.url_rule, request.environ
+                    # A rule of another Flask app mounted below this one is
+                    # no route of this app: the app layer applies, as for
+                    # unmatched URLs. So does a redirect to HTTPS: it is not
+                    # the view's response.
+                    if (
+                        rule is not None
+                        and (rule.map is url_map or rule.map is state.app().url_map)
+                        and not (redirects and REDIRECTED_KEY in renv)
+                    ):
+                        endpoint = rule.endpoint
+                    compiled = cache.get(endpoint)
+                    if compiled is None:
+                        compiled = state.compiled(state.app(), endpoint)
+                    side = compiled.secure if is_secure else compiled.plain
+                    count = len(headers)
+                    flags = -1  # the general path
+                    if count and headers[0][0] == "Content-Type":
+                        # Flask's responses: the Content-Type first.
+                        content_type = headers[0][1]
+                        branch = side.by_type.get(content_type) or side.for_type(
+                            content_type
+                        )
+                        if (
+                            count == 2
+                            and headers[1][0] == "Content-Length"
+                            and branch.simple
+                        ):
+                            flags = 0  # Flask's own response: nothing to look at
+                        else:
+                            flags = branch.scan(headers)
+                    if flags >= 0:
+                        if flags & COOKIES and state.cookies is not None:
+                            # Before the policy's headers: fewer to look at.
+                            state.harden_cookies(endpoint, headers, is_secure)
+                        if state.splice is not None and branch.html:
+                            if TRUSTED_KEY in renv:
+                                # Hashes of this response only: spliced
+                                # into the final headers, never cached.
+                                flags |= OWN_CSP_FLAG
+                            else:
+                                numbers = renv.get(HASHES_KEY)
+                                if numbers and not flags & OWN_CSP_FLAG:
+                                    branch = state.hashed(branch, numbers, endpoint)
+                        if not branch.nonces:
+                            headers.extend(branch.items)
+                        else:
+                            nonce = renv.get(NONCE_KEY)
+                            if nonce is None:
+                                # new_nonce(), inline.
+                                nonce = renv[NONCE_KEY] = (
+                                    _b2a(_urandom(18), newline=False)
+                                    .translate(URLSAFE)
+                                    .decode()
+                                )
+                            headers.extend(branch.head)
+                            if branch.nonces == 1:
+                                headers.append((branch.name, nonce.join(branch.parts)))
+                                if branch.tail:
+                                    headers.extend(branch.tail)
+                            else:
+                                for name, parts, tail in branch.slots:
+                                    headers.append((name, nonce.join(parts)))
+                                    headers.extend(tail)
+                        if (
+                            flags & OWN_CSP_FLAG
+                            and state.splice is not None
+                            and branch.html
+                        ):
+                            state.splice_final(renv, headers)
+                        # A Set-Cookie the branch declares is hardened too.
+                        harden = branch.sets_cookie
+                    else:
+                        state.apply_general(
+                            compiled,
+                            endpoint,
+                            request,
+                            renv,
+                            status,
+                            headers,
+                            is_secure,
+                        )
+                except Exception as error:
+                    state.internal_error(endpoint, error)
+                finally:
+                    renv[SEALED_KEY] = True
+                if harden and state.cookies is not None:
+                    state.harden_cookies(endpoint, headers, is_secure)
                 return start_response(status, headers, exc_info)
 
             return wsgi_app(environ, policy_start_response)
 
         return header_policy_wsgi_app
 
-    def apply(self, environ: WSGIEnvironment, status: str, headers: HeaderList) -> None:
-        """Merge the policy into one response's header list; never raises in
-        production (tests and the debugger see the error)."""
+    def internal_error(self, endpoint: str | None, error: Exception) -> None:
+        """The policy could not be applied to a response: raise under
+        ``app.testing`` or ``app.debug``, else log once and send it as is."""
         app = self.app()
-        endpoint: str | None = None
-        # What request.is_secure reads, after any ProxyFix has rewritten it.
-        is_secure = environ.get("wsgi.url_scheme") in _SECURE_SCHEMES
+        if app.testing or app.debug:
+            raise error
+        self._report(app, endpoint, "internal", error)
+
+    def harden_cookies(
+        self, endpoint: str | None, headers: HeaderList, is_secure: bool
+    ) -> None:
+        assert self.cookies is not None
         try:
-            request = environ.get("werkzeug.request")
-            if not isinstance(request, Request):
-                # A view replaced it with a plain Werkzeug request, or a
-                # non-Flask app mounted below this one answers: use Flask's
-                # context when there is one, else the app layer.
-                request = _flask_request()
-            rule = request.url_rule if request is not None else None
-            # A rule of another Flask app mounted below this one is no route
-            # of this app: the app layer applies, as for unmatched URLs. So
-            # does a redirect to HTTPS: it is not the view's response.
-            if (
-                rule is not None
-                and rule.map is app.url_map
-                and not environ.get(REDIRECTED_KEY)
-            ):
-                endpoint = rule.endpoint
-            compiled = self.cache.get(endpoint)
-            if compiled is None:
-                compiled = self.compiled(app, endpoint)
-            if compiled.needs_state:
-                per_request = _RequestState(app, request, status, headers)
-                on_error = self._on_error(app, endpoint)
-                compiled.apply(headers, is_secure, per_request, on_error)
-            else:
-                compiled.apply(headers, is_secure)
+            self.cookies.apply(headers, is_secure=is_secure)
         except Exception as error:
+            app = self.app()
             if app.testing or app.debug:
                 raise
-            self._report(app, endpoint, "internal", error)
-        finally:
-            environ[SEALED_KEY] = True
-        if self.cookies is not None:
-            try:
-                self.cookies.apply(headers, is_secure=is_secure)
-            except Exception as error:
-                if app.testing or app.debug:
-                    raise
-                self._report(app, endpoint, "cookies", error)
+            self._report(app, endpoint, "cookies", error)
+
+    def apply_general(
+        self,
+        compiled: CompiledPolicy,
+        endpoint: str | None,
+        request: t.Any,
+        renv: WSGIEnvironment,
+        status: str,
+        headers: HeaderList,
+        is_secure: bool,
+    ) -> None:
+        """Merge declaration by declaration: the response has some of the
+        branch's headers (or no ``Content-Type`` first), or a value is
+        computed per request."""
+        app = self.app()
+        if compiled.needs_state:
+            per_request = _RequestState(app, request, status, headers)
+            on_error = self._on_error(app, endpoint)
+            compiled.apply(headers, is_secure, per_request, on_error, environ=renv)
+        else:
+            compiled.apply(headers, is_secure, environ=renv)
+        if self.splice is not None:
+            self.splice_final(renv, headers)
+
+    def hashed(self, branch: Branch, numbers: set[int], endpoint: str | None) -> Branch:
+        """``branch`` with the hashes of the rendered templates in its CSP
+        (spliced once per set of templates); ``branch`` if that fails."""
+        try:
+            assert self.splice is not None
+            return branch.hashed(numbers, self.splice.value)
+        except Exception as error:
+            app = self.app()
+            if app.testing or app.debug:
+                raise
+            self._report(app, endpoint, "hashes", error)
+            return branch
+
+    def splice_final(self, renv: WSGIEnvironment, headers: HeaderList) -> None:
+        """Splice the rendered templates' hashes into the CSP headers of a
+        final header list."""
+        assert self.splice is not None
+        try:
+            self.splice(renv, headers)
+        except Exception as error:
+            app = self.app()
+            if app.testing or app.debug:
+                raise
+            self._report(app, None, "hashes", error)
 
     def check_nonce(self, app: Flask, request: Request) -> None:
         """Complain when ``csp_nonce()`` is called for an endpoint whose
@@ -606,20 +834,6 @@ class _AppState:
         if (endpoint, "nonce") not in self.reported:
             self.reported.add((endpoint, "nonce"))
             app.logger.warning("Header policy (logged once): %s", error)
-
-    def apply_stamped(
-        self, environ: WSGIEnvironment, status: str, headers: HeaderList
-    ) -> None:
-        """:meth:`apply`, then the hashes of the rendered templates."""
-        self.apply(environ, status, headers)
-        assert self.splice is not None
-        try:
-            self.splice(environ, headers)
-        except Exception as error:
-            app = self.app()
-            if app.testing or app.debug:
-                raise
-            self._report(app, None, "hashes", error)
 
     def _problem(self, app: Flask, endpoint: str | None, error: Exception) -> None:
         if app.testing or app.debug:

@@ -2,10 +2,11 @@
 
 :class:`HTTPSRedirect` says which requests are redirected and how;
 :func:`https_location` builds the target from the WSGI environ;
-:func:`redirect_to_https` is the ``before_request`` hook the extension
-installs. A request is secure by its WSGI scheme only (``wsgi.url_scheme``,
-what ``request.is_secure`` reads): behind a proxy that terminates TLS, put
-Werkzeug's ``ProxyFix`` in front; ``X-Forwarded-Proto`` is never read here.
+:func:`redirect_to_https` answers a plain-HTTP request, ahead of the app's
+``before_request`` functions. A request is secure by its WSGI scheme only
+(``wsgi.url_scheme``, what ``request.is_secure`` reads): behind a proxy that
+terminates TLS, put Werkzeug's ``ProxyFix`` in front; ``X-Forwarded-Proto`` is
+never read here.
 
 The target keeps the request's host, path and query. The host is the one
 Werkzeug validated (``request.host``: ``TRUSTED_HOSTS`` applies), checked once
@@ -249,7 +250,8 @@ def redirect_to_https(
 ) -> Response | None:
     """Answer a plain-HTTP request with a redirect to HTTPS, or return ``None``.
 
-    Runs as the app's first ``before_request`` function.
+    Runs before the app's URL value preprocessors and ``before_request``
+    functions (the extension wraps ``app.preprocess_request``).
 
     :param on_error: called with what ``config.exempt`` raised (the request
         is then redirected, the safe side).

@@ -1,8 +1,9 @@
 """The per-request CSP nonce.
 
-The nonce is created on first use, from :mod:`secrets` (144 bits, base64url),
-and kept in the request's WSGI environ for the rest of the request, so every
-CSP header of the response and every template carry the same one. (Not on
+The nonce is created on first use, from ``os.urandom`` as :mod:`secrets`
+reads it (144 bits, base64url), and kept in the request's WSGI environ for the
+rest of the request, so every CSP header of the response and every template
+carry the same one. (Not on
 ``g``: a request made while an app context is already pushed, as in the CLI or
 a test, shares that context's ``g`` with the requests before it.)
 
@@ -15,21 +16,22 @@ in production).
 
 from __future__ import annotations
 
-import secrets
 import typing as t
 
 from flask import current_app
 from flask import request
 
+from ._apply import new_nonce
+from ._apply import NONCE_KEY as NONCE_KEY
+
 #: Set in the WSGI environ once the policy has built the response headers.
 SEALED_KEY = "flask_header_policy.headers_built"
-#: The request's nonce, in its WSGI environ.
-NONCE_KEY = "flask_header_policy.nonce"
 
 # The request object itself, not the proxy: ``request.environ`` through the
 # proxy costs four times as much, and templates ask once per stamped tag.
 # Outside a request it raises RuntimeError, as the proxy does.
 _current_request = t.cast(t.Any, request)._get_current_object
+_current_app = t.cast(t.Any, current_app)._get_current_object
 
 
 def request_environ() -> dict[str, t.Any] | None:
@@ -58,7 +60,8 @@ def csp_nonce() -> str:
         the endpoint's policy sends no CSP with ``NONCE``, so no header would
         allow what the nonce marks.
     """
-    environ = _current_request().environ
+    request = _current_request()
+    environ = request.environ
     nonce: str | None = environ.get(NONCE_KEY)
     if nonce is None:
         if environ.get(SEALED_KEY):
@@ -68,20 +71,16 @@ def csp_nonce() -> str:
                 " blocked. Use a policy with NONCE for this view, and read the"
                 " nonce before the response is returned (not in a streamed body)."
             )
-        _check_policy_sends_nonce()
-        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
+        app = _current_app()
+        state = app.extensions.get("header_policy")
+        if state is None:
+            raise NonceUnavailableError(
+                "csp_nonce() needs a header policy that sends it: install"
+                " HeaderPolicy(app) with a ContentSecurityPolicy using NONCE"
+            )
+        state.check_nonce(app, request)
+        nonce = environ[NONCE_KEY] = new_nonce()
     return nonce
-
-
-def _check_policy_sends_nonce() -> None:
-    app = t.cast(t.Any, current_app)._get_current_object()
-    state = app.extensions.get("header_policy")
-    if state is None:
-        raise NonceUnavailableError(
-            "csp_nonce() needs a header policy that sends it: install"
-            " HeaderPolicy(app) with a ContentSecurityPolicy using NONCE"
-        )
-    state.check_nonce(app, _current_request())
 
 
 def stamp_nonce() -> str | None:
@@ -96,5 +95,5 @@ def stamp_nonce() -> str | None:
         return None
     nonce: str | None = environ.get(NONCE_KEY)
     if nonce is None and not environ.get(SEALED_KEY):
-        nonce = environ[NONCE_KEY] = secrets.token_urlsafe(18)
+        nonce = environ[NONCE_KEY] = new_nonce()
     return nonce

@@ -283,6 +283,15 @@ def test_suggest_adds_a_host_at_the_declaring_layer(tmp_path: Path) -> None:
     assert "img-src += https://cdn.example (3 reports, Chrome)" in output
 
 
+def test_one_report_is_counted_in_the_singular(tmp_path: Path) -> None:
+    app, collector = make(tmp_path)
+    store(app, collector, row("https://cdn.example"), count=1)
+    code, output = cli(app, "suggest")
+    assert code == 0
+    assert "img-src += https://cdn.example (1 report, Chrome) — seen once" in output
+    assert "only 1 report so far" in output
+
+
 def test_suggest_for_the_views_own_enforced_policy(tmp_path: Path) -> None:
     app, collector = make(tmp_path)
     store(

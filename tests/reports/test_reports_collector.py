@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Blueprint
 from flask import Flask
+from flask import render_template
 from flask.cli import FlaskGroup
 from flask.testing import FlaskClient
 
@@ -561,6 +562,43 @@ def test_every_csp_gets_report_uri_and_report_to_over_https(app: Flask) -> None:
     assert plain.headers["Content-Security-Policy"].endswith(
         "; report-uri /__csp-reports"
     )
+
+
+def test_plain_http_variant_is_made_once_without_a_wrapper(app: Flask) -> None:
+    # report-to is left out of plain-HTTP responses by the policy's plain
+    # variant, made once per endpoint: no WSGI wrapper of the collector's.
+    build(app)
+    assert app.wsgi_app.__name__ == "header_policy_wsgi_app"
+    entries = {
+        d.key: d for d in app.extensions["header_policy"].policy.effective(app, "index")
+    }
+    wired = entries[CSP_RO.lower()]
+    assert wired.template is not None and "report-to" in "".join(wired.template)
+    assert wired.plain is not None and wired.plain.template is not None
+    assert "report-to" not in "".join(wired.plain.template)
+    assert "report-uri /__csp-reports" in "".join(wired.plain.template)
+
+
+def test_plain_http_drops_report_to_behind_stamped_hashes(
+    app: Flask, tmp_path: Path
+) -> None:
+    # The hashes of a stamped template are spliced after the policy is
+    # built, and may add a directive after report-to: taking report-to out
+    # of the text as sent (the wrapper this replaced) missed it there.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text(
+        "<button onclick=\"return confirm('Sure?')\">x</button>"
+    )
+    app.template_folder = str(templates)
+    HeaderPolicy(app, preset="strict").collect_reports(app, rate=None)
+    app.add_url_rule("/page", "page", lambda: render_template("page.html"))
+    client = app.test_client()
+    for base_url, report_to in (("http://app.test", False), ("https://app.test", True)):
+        csp = client.get("/page", base_url=base_url).headers["Content-Security-Policy"]
+        assert "script-src-attr 'unsafe-hashes' 'sha256-" in csp
+        assert "report-uri /__csp-reports" in csp
+        assert ("report-to header-policy" in csp) is report_to
 
 
 def test_stamped_pages_over_plain_http_lose_report_to_too(app: Flask) -> None:

@@ -38,6 +38,8 @@ MAX_LISTED = 100
 #: Shown for the 404 page, which no endpoint serves.
 NO_ENDPOINT = "(no route: 404)"
 _TOP_FINDINGS = 3
+
+
 def grade_colour(grade: str) -> str:
     """A CSS colour for ``grade``: green for A, through amber, to red for F."""
     letter = grade[:1].upper()
@@ -256,9 +258,7 @@ def _blocks(
 def _details(audit: RouteAudit, width: int | None) -> list[str]:
     out = [""]
     title = printable(audit.url)
-    out.append(
-        f"{click.style(title, bold=True)}  {_verdict(audit)}"
-    )
+    out.append(f"{click.style(title, bold=True)}  {_verdict(audit)}")
     if len(audit.redirects) > 1:
         chain = " -> ".join(f"{hop.url} ({hop.status})" for hop in audit.redirects)
         out.extend(indented(f"redirects: {chain}", width, "", "  "))

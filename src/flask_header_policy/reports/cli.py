@@ -18,6 +18,7 @@ from flask import current_app
 from flask import Flask
 from flask.cli import with_appcontext
 
+from .._text import counted
 from .._text import indented
 from .._text import table
 from ..audit.cli import terminal_width
@@ -287,12 +288,12 @@ def suggest_command(
                 )
                 click.echo(
                     f"    {change.directive} += {_show(' '.join(change.sources))}"
-                    f" ({change.reports} reports, {browsers}){once}"
+                    f" ({counted(change.reports, 'report')}, {browsers}){once}"
                 )
         for advice in suggestion.advice:
             click.echo(
                 f"  advice:  {_show(advice.directive)} {_show(advice.blocked)}:"
-                f" {_show(advice.text, 1000)} ({advice.reports} reports)"
+                f" {_show(advice.text, 1000)} ({counted(advice.reports, 'report')})"
             )
             if advice.python:
                 click.echo(f"           {_show(advice.python, 1000)}")

@@ -58,14 +58,9 @@ from .wiring import CSP_HEADERS
 from .wiring import policy_key
 from .wiring import policy_keys
 from .wiring import PolicyKey
-from .wiring import report_to_dropper
 from .wiring import wire
 
 if t.TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
-    from _typeshed.wsgi import WSGIEnvironment
-
     from ..extension import HeaderPolicy
     from .store import ReportStore
 
@@ -259,8 +254,7 @@ def _whole(option: str, value: t.Any, least: int) -> int:
     """An int option (from the environment, a JSON number), checked."""
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ValueError(
-            f"{_key(option)} must be a whole number of at least {least},"
-            f" not {value!r}"
+            f"{_key(option)} must be a whole number of at least {least}, not {value!r}"
         )
     return value
 
@@ -333,7 +327,6 @@ class ReportCollector:
 
             state.amenders.append(amend)
             state.restack()
-            app.wsgi_app = _drop_report_to_on_http(app.wsgi_app, group)  # type: ignore[assignment,method-assign]
         if options.dashboard is not None:
             from .dashboard import install_dashboard
 
@@ -380,28 +373,6 @@ def _public_path(app: Flask, url: str) -> str:
     # APPLICATION_ROOT (set it when the app is mounted under a prefix).
     root = (app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
     return root + url
-
-
-def _drop_report_to_on_http(wsgi_app: WSGIApplication, group: str) -> WSGIApplication:
-    """Wrap outside the policy: on plain HTTP, take our ``report-to`` out of
-    the CSP the policy just built (see :mod:`.wiring` for why)."""
-    drop = report_to_dropper(group)
-
-    def header_policy_reports_wsgi_app(
-        environ: WSGIEnvironment, start_response: StartResponse
-    ) -> cabc.Iterable[bytes]:
-        if environ.get("wsgi.url_scheme") in _SECURE_SCHEMES:
-            return wsgi_app(environ, start_response)
-
-        def plain_start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-        ) -> t.Any:
-            drop(headers)
-            return start_response(status, headers, exc_info)
-
-        return wsgi_app(environ, plain_start_response)
-
-    return header_policy_reports_wsgi_app
 
 
 class _Declarations(t.NamedTuple):

@@ -30,6 +30,7 @@ import re
 import typing as t
 import urllib.parse
 
+from .._text import counted
 from ..csp import ContentSecurityPolicy
 from ..csp import hash_source
 from ..csp import parse_policy_list
@@ -566,11 +567,11 @@ def _readiness(
     window = datetime.timedelta(days=quiet_days)
     recent = [row for row in unresolved if now - row["last_seen"] < window]
     if total < min_reports:
-        reason = f"only {total} reports so far (needs {min_reports})"
+        reason = f"only {counted(total, 'report')} so far (needs {min_reports})"
     elif quiet < window:
         reason = (
-            f"a new kind of report {quiet.days} days ago (needs {quiet_days:g}"
-            " quiet days)"
+            f"a new kind of report {counted(quiet.days, 'day')} ago"
+            f" (needs {quiet_days:g} quiet days)"
         )
     elif recent:
         reason = (
@@ -580,8 +581,9 @@ def _readiness(
     else:
         return Readiness(
             True,
-            f"ready to enforce: {total} reports, no new kind for {quiet.days} days,"
-            " and everything still reported is allowed",
+            f"ready to enforce: {counted(total, 'report')}, no new kind for"
+            f" {counted(quiet.days, 'day')}, and everything still reported is"
+            " allowed",
             total,
             last_new,
         )

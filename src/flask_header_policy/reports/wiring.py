@@ -11,9 +11,10 @@ per request is left alone.
 
 Chromium sends no report at all for a policy with ``report-to`` on a page that
 is not served over HTTPS (the Reporting API needs a secure context, and
-``report-uri`` is then ignored, even on 127.0.0.1). So the function that
-:func:`report_to_dropper` makes takes our ``report-to`` out of plain-HTTP
-responses, which then report through ``report-uri``.
+``report-uri`` is then ignored, even on 127.0.0.1). So a wired CSP gets a
+plain-HTTP variant (:attr:`~flask_header_policy.rules.Declared.plain`) with
+``report-uri`` only, made once per endpoint like the rest of the policy:
+plain-HTTP responses report through ``report-uri``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ __all__ = [
     "PolicyKey",
     "policy_key",
     "policy_keys",
-    "report_to_dropper",
     "wire",
 ]
 
@@ -75,6 +75,24 @@ def _add_reporting(text: str, suffix: str) -> str:
     )
 
 
+def _with_reporting(declared: Declared, suffix: str) -> Declared:
+    """``declared`` with ``suffix`` at the end of each of its policies."""
+    return dataclasses.replace(
+        declared,
+        static=None
+        if declared.static is None
+        else _add_reporting(declared.static, suffix),
+        template=None
+        if declared.template is None
+        else tuple(
+            _add_reporting(_JOINT.join(declared.template), suffix).split(_JOINT)
+        ),
+        otherwise=None
+        if declared.otherwise is None
+        else _add_reporting(declared.otherwise, suffix),
+    )
+
+
 def wire(
     entries: cabc.MutableMapping[str, Declared],
     *,
@@ -101,9 +119,8 @@ def wire(
             use_report_to = False  # cannot add our group to it: report-uri only
         elif any(group in names and names[group] != url for names in known):
             use_report_to = False  # the app uses the name for something else
-    suffix = f"; report-uri {url}"
-    if use_report_to:
-        suffix += f"; report-to {group}"
+    plain_suffix = f"; report-uri {url}"
+    suffix = plain_suffix + (f"; report-to {group}" if use_report_to else "")
     wired = False
     for key in CSP_HEADERS:
         declared = entries.get(key)
@@ -114,20 +131,12 @@ def wire(
             continue
         if any(_reports_itself(text.replace(_JOINT, "")) for text in texts):
             continue
-        entries[key] = dataclasses.replace(
-            declared,
-            static=None
-            if declared.static is None
-            else _add_reporting(declared.static, suffix),
-            template=None
-            if declared.template is None
-            else tuple(
-                _add_reporting(_JOINT.join(declared.template), suffix).split(_JOINT)
-            ),
-            otherwise=None
-            if declared.otherwise is None
-            else _add_reporting(declared.otherwise, suffix),
-        )
+        amended = _with_reporting(declared, suffix)
+        if use_report_to or declared.plain is not None:
+            # Plain HTTP: report-uri only (see the module's docstring).
+            plain = _with_reporting(declared.plain or declared, plain_suffix)
+            amended = dataclasses.replace(amended, plain=plain)
+        entries[key] = amended
         wired = True
     if not (wired and use_report_to):
         return wired
@@ -152,25 +161,6 @@ def wire(
         otherwise=extend(endpoints.otherwise),
     )
     return True
-
-
-def report_to_dropper(group: str) -> cabc.Callable[[list[tuple[str, str]]], None]:
-    """A function that takes ``; report-to <group>`` (as :func:`wire` adds it)
-    out of the CSP headers of a plain-HTTP response's header list, in place.
-
-    The directive is found wherever it ended up in each policy: :func:`wire`
-    puts it last, but template stamping appends the directives that hold a
-    page's hashes after it."""
-    pattern = re.compile(
-        rf";[ \t]*report-to[ \t]+{re.escape(group)}[ \t]*(?=;|,|$)", re.IGNORECASE
-    )
-
-    def drop(headers: list[tuple[str, str]]) -> None:
-        for index, (name, value) in enumerate(headers):
-            if name.lower() in CSP_HEADERS and "report-to" in value:
-                headers[index] = (name, pattern.sub("", value))
-
-    return drop
 
 
 _NONCE_RE = re.compile(r"'nonce-[^']*'")

@@ -251,8 +251,13 @@ class Talisman(HeaderPolicy):
         self._cookies = translate_cookies(options, session_cookie_name=session_cookie)
         super().init_app(app)
         app.extensions["header_policy"].https_redirect = self._https_redirect or None
-        # Before the redirect: stale declarations are translated first.
+        # First of all: stale declarations are translated, then the redirect.
         app.before_request_funcs.setdefault(None, []).insert(0, self._before_request)
+
+    def _install_redirect(self, app: Flask, state: t.Any) -> None:
+        # The redirect runs in _before_request, after options changed at run
+        # time are translated (as Flask-Talisman reads them per request).
+        return None
 
     def __call__(self, **kwargs: t.Any) -> cabc.Callable[[F], F]:
         """Decorate a view with its own options, as Flask-Talisman does.
@@ -385,7 +390,7 @@ class Talisman(HeaderPolicy):
         """Whether the redirect skips this request (``force_https`` off)."""
         return not self._local_options(req.endpoint)["force_https"]
 
-    def _before_request(self) -> None:
+    def _before_request(self) -> t.Any:
         app = t.cast(Flask, t.cast(t.Any, current_app)._get_current_object())
         if self._dirty:
             self._sync_safely(app)
@@ -413,3 +418,4 @@ class Talisman(HeaderPolicy):
                 # 24 random bytes are NONCE_LENGTH (32) base64url characters.
                 nonce = environ[NONCE_KEY] = secrets.token_urlsafe(_NONCE_BYTES)
             request.csp_nonce = nonce  # type: ignore[attr-defined]
+        return app.extensions["header_policy"].redirect_hook()

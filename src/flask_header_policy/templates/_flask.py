@@ -19,6 +19,7 @@ from flask import template_rendered
 from flask.wrappers import Response
 from markupsafe import Markup
 
+from .._apply import _mimetypes
 from ..csp import hash_source
 from ..csp import NONCE
 from ..nonce import NONCE_KEY
@@ -39,7 +40,13 @@ if t.TYPE_CHECKING:
 
     from .._apply import CompiledPolicy
 
-__all__ = ["HashSplicer", "install_debug_check", "install_stamping", "trust_scripts"]
+__all__ = [
+    "HASHES_KEY",
+    "HashSplicer",
+    "install_debug_check",
+    "install_stamping",
+    "trust_scripts",
+]
 
 #: The numbers of the hash sets of the templates a request rendered.
 HASHES_KEY = "flask_header_policy.hashes"
@@ -53,6 +60,7 @@ _CSP_HEADERS = frozenset(
     {"content-security-policy", "content-security-policy-report-only"}
 )
 _CACHE_SIZE = 512
+HTML_TYPES = frozenset(HTML)
 # Markup larger than this is stamped but its analysis is not cached.
 _CACHED_MARKUP = 64 * 1024
 # The debug check reads at most this much of a body.
@@ -104,10 +112,35 @@ def recorded_hashes(environ: WSGIEnvironment) -> Hashes:
 
 
 class HashSplicer:
-    """Adds a response's recorded hashes to its CSP headers (HTML only)."""
+    """Adds the hashes a response recorded to its CSP.
+
+    :meth:`value` splices one CSP text, cached per text and hash sets: a
+    policy's branch asks once per set of templates
+    (:meth:`flask_header_policy._apply.Branch.hashed`). Called with a final
+    header list, it splices every CSP header there (HTML only): for a
+    response that carries a CSP of its own, trusted markup with hashes, or
+    took the general path.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, frozenset[int], frozenset[Hashes]], str] = {}
+
+    def value(
+        self,
+        text: str,
+        numbers: frozenset[int],
+        trusted: frozenset[Hashes] = frozenset(),
+    ) -> str:
+        """``text`` (a CSP field value, its nonce as ``'nonce-{nonce}'``)
+        with the hash sets ``numbers`` and ``trusted`` spliced in."""
+        key = (text, numbers, trusted)
+        spliced = self._cache.get(key)
+        if spliced is None:
+            spliced = splice_hashes(text, hashes_for(numbers).union(*trusted))
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = spliced
+        return spliced
 
     def __call__(
         self, environ: WSGIEnvironment, headers: list[tuple[str, str]]
@@ -116,9 +149,10 @@ class HashSplicer:
         trusted: set[Hashes] | None = environ.get(TRUSTED_KEY)
         if not numbers and not trusted:
             return
-        if _mimetype(headers) not in HTML:
+        if HTML_TYPES.isdisjoint(_mimetypes(headers)):
             return
-        key = frozenset(numbers or ()), frozenset(trusted or ())
+        frozen_numbers = frozenset(numbers or ())
+        frozen_trusted = frozenset(trusted or ())
         nonce = environ.get(NONCE_KEY)
         source = f"'nonce-{nonce}'" if nonce else None
         for index, (name, value) in enumerate(headers):
@@ -126,23 +160,10 @@ class HashSplicer:
                 continue
             # Cache by the policy's text without this response's nonce.
             generic = value.replace(source, NONCE) if source else value
-            spliced = self._cache.get((generic, *key))
-            if spliced is None:
-                hashes = hashes_for(key[0]).union(*key[1])
-                spliced = splice_hashes(generic, hashes)
-                if len(self._cache) >= _CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[(generic, *key)] = spliced
+            spliced = self.value(generic, frozen_numbers, frozen_trusted)
             if source:
                 spliced = spliced.replace(NONCE, source)
             headers[index] = (name, spliced)
-
-
-def _mimetype(headers: list[tuple[str, str]]) -> str:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            return value.partition(";")[0].strip().lower()
-    return ""
 
 
 _analyse = functools.lru_cache(maxsize=256)(analyse_markup)
@@ -217,7 +238,9 @@ def install_debug_check(
             app.logger.exception("Header policy: the debug check of <script> failed")
         return response
 
-    app.after_request(check_scripts)
+    # Not app.after_request(): installed at the first request, when Flask
+    # refuses setup methods to other threads' requests.
+    app.after_request_funcs.setdefault(None, []).append(check_scripts)
 
 
 def _check_scripts(
