@@ -6,15 +6,25 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from flask import Flask
+from flask import render_template
+from flask import Response
 from hypothesis import assume
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from jinja2 import DictLoader
+from markupsafe import Markup
+from werkzeug.test import EnvironBuilder
 
+from flask_header_policy import _apply
 from flask_header_policy import append
 from flask_header_policy import ContentSecurityPolicy
+from flask_header_policy import CookiePolicy
 from flask_header_policy import force
 from flask_header_policy import Header
+from flask_header_policy import HeaderPolicy
 from flask_header_policy import InvalidHeaderError
 from flask_header_policy import NONCE
 from flask_header_policy import only_for
@@ -254,3 +264,133 @@ def test_hashed_variants_are_spliced_once_per_set() -> None:
             " style-src 'sha256-x'",
         )
     ]
+
+
+# The extension's inline fast path (the first header, the names table, the
+# cookie and own-CSP flags, the hashed variants) against the general path,
+# through the whole WSGI wrapper.
+
+TEMPLATES = {
+    "handler.html": "<button onclick=\"return confirm('Sure?')\">x</button>",
+    "plain.html": "<p>x</p>",
+    "trusted.html": "{{ markup | trust_scripts }}",
+}
+TRUSTED = Markup('<button onclick="go()">x</button>')
+# What a lower layer often is: a CSP with a nonce, a name responses have, a
+# value by mimetype.
+HTML = ("Content-Type", "text/html; charset=utf-8")
+JSON = ("Content-Type", "application/json")
+BASE = {
+    "Content-Security-Policy": NONCE_CSP,
+    "X-A": "one",
+    "X-B": only_for("text/html", "page", otherwise="other"),
+}
+
+
+def _app(
+    lower: dict[str, t.Any],
+    upper: dict[str, t.Any],
+    headers: HeaderList,
+    template: str,
+    stamp: bool,
+) -> Flask:
+    app = Flask("branches")
+    app.jinja_loader = DictLoader(TEMPLATES)
+    policy = HeaderPolicy(
+        app, headers=lower, stamp_nonces=stamp, cookies=CookiePolicy()
+    )
+
+    @app.get("/")
+    def index() -> Response:
+        if template:
+            render_template(template, markup=TRUSTED)  # records its hashes
+        response = Response("x")
+        response.headers.clear()
+        for name, value in headers:
+            response.headers.add(name, value)
+        return response
+
+    policy.add_view_headers("index", upper)
+    return app
+
+
+def _sent(app: Flask, scheme: str) -> list[tuple[str, str]]:
+    environ = EnvironBuilder(base_url=f"{scheme}://app.example/").get_environ()
+    environ[NONCE_KEY] = "N"
+    sent: list[tuple[str, str]] = []
+
+    def start_response(
+        status: str, headers: HeaderList, exc_info: t.Any = None
+    ) -> t.Any:
+        sent.extend(headers)
+        return lambda data: None
+
+    body = app(environ, start_response)
+    b"".join(body)
+    t.cast(t.Any, body).close()
+    return sent
+
+
+def _general_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every response takes :meth:`CompiledPolicy.apply`."""
+    init = _apply.Branch.__init__
+
+    def no_shortcut(self: _apply.Branch, *args: t.Any, **kwargs: t.Any) -> None:
+        init(self, *args, **kwargs)
+        self.simple = False
+
+    monkeypatch.setattr(_apply.Branch, "__init__", no_shortcut)
+    monkeypatch.setattr(_apply.Branch, "scan", lambda self, headers: -1)
+
+
+# Headers of the response that no layer declares, so that the branch is
+# taken often.
+OWN_HEADERS = [
+    ("X-Own", "1"),
+    ("x-own", "2"),
+    ("Set-Cookie", "own=1"),
+    ("Set-Cookie", "own=2; SameSite=None; Secure"),
+    ("Content-Security-Policy-Report-Only", "script-src 'self'"),
+    ("Content-Type", "text/html"),  # a second one
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.just(BASE), layers()),
+    st.one_of(st.just({}), layers()),
+    st.lists(st.sampled_from(RESPONSE_HEADERS + OWN_HEADERS * 2), max_size=3),
+    st.sampled_from(RESPONSE_HEADERS[:3] + [("Content-Type", "text/html")] * 3),
+    st.sampled_from([True, True, True, False]),
+    st.sampled_from(list(TEMPLATES)),
+    st.booleans(),
+    st.sampled_from(["https", "http"]),
+)
+# Each a shortcut of the fast path: hashes of the templates, of trusted
+# markup, a second Content-Type, a cookie, a header of the policy.
+@example(BASE, {}, [], HTML, True, "handler.html", True, "https")
+@example(BASE, {}, [], HTML, True, "trusted.html", True, "http")
+@example(BASE, {}, [("Content-Type", "text/html")], JSON, True, "", False, "https")
+@example(BASE, {}, [("Set-Cookie", "own=1")], HTML, True, "", False, "https")
+@example(BASE, {}, [("X-A", "own")], HTML, True, "plain.html", False, "https")
+def test_the_fast_path_sends_what_the_general_path_sends(
+    lower: dict[str, t.Any],
+    upper: dict[str, t.Any],
+    headers: HeaderList,
+    first: tuple[str, str],
+    typed: bool,
+    template: str,
+    stamp: bool,
+    scheme: str,
+) -> None:
+    if typed:  # as Flask makes them: the Content-Type first
+        headers = [first, *headers]
+    try:
+        fast = _sent(_app(lower, upper, headers, template, stamp), scheme)
+    except InvalidHeaderError:
+        assume(False)  # e.g. append() of a CSP
+        raise
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _general_only(monkeypatch)
+        general = _sent(_app(lower, upper, headers, template, stamp), scheme)
+    assert fast == general

@@ -290,6 +290,48 @@ def test_append_members(name: str, own: str, declared: str, sent: str) -> None:
     assert values(wire_headers(app, "/page"), name) == [sent]
 
 
+def _cookies_page() -> Response:
+    response = Response("x")
+    response.set_cookie("theme", "dark", expires=2_000_000_000)
+    response.set_cookie("session", "s")
+    response.set_cookie("consent", "1")
+    return response
+
+
+def test_append_of_a_set_cookie_adds_a_field_of_its_own() -> None:
+    # Cookies are never joined into one field (RFC 9110 §5.3): joined at
+    # commas, a browser reads one cookie whose attributes swallow the others
+    # (and the comma of an Expires date splits nothing).
+    app = app_with(
+        {"Set-Cookie": append("consent=1; Path=/")},
+        page=_cookies_page,
+        bare=lambda: "x",
+    )
+    assert values(wire_headers(app, "/page"), "Set-Cookie") == [
+        "theme=dark; Expires=Wed, 18 May 2033 03:33:20 GMT; Path=/",
+        "session=s; Path=/",
+        "consent=1; Path=/",  # the view's own, the same text: not repeated
+    ]
+    assert values(wire_headers(app, "/bare"), "Set-Cookie") == ["consent=1; Path=/"]
+    # Each field is hardened on its own.
+    hardened = Flask("hardened")
+    HeaderPolicy(
+        hardened,
+        headers={"Set-Cookie": append("policy=1")},
+        cookies=CookiePolicy(samesite="Strict"),
+    )
+    hardened.add_url_rule("/page", "page", _cookies_page)
+    secure = wire_headers(hardened, "/page", base_url="https://app.example/")
+    sent = values(secure, "Set-Cookie")
+    assert [cookie.partition("=")[0] for cookie in sent] == [
+        "theme",
+        "session",
+        "consent",
+        "policy",
+    ]
+    assert all(c.endswith("; Secure; HttpOnly; SameSite=Strict") for c in sent)
+
+
 # Hop-by-hop names are refused, except to remove them.
 
 

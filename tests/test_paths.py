@@ -13,6 +13,7 @@ from flask import abort
 from flask import Blueprint
 from flask import Flask
 from flask import redirect
+from flask import Request as FlaskRequest
 from flask import request as flask_request
 from flask import Response
 from flask import send_file
@@ -281,7 +282,10 @@ def test_mounted_wsgi_app_is_never_a_500(path: str, body: bytes) -> None:
     assert response.headers.getlist("X-Frame-Options") == ["DENY"]
 
 
-def test_view_parsing_the_environ_keeps_its_policy() -> None:
+@pytest.mark.parametrize("request_class", [WerkzeugRequest, FlaskRequest])
+def test_view_parsing_the_environ_keeps_its_policy(
+    request_class: type[WerkzeugRequest],
+) -> None:
     app = Flask("test_app")
     app.testing = False
     policy = HeaderPolicy(app, headers={"X-Frame-Options": "DENY"})
@@ -289,7 +293,9 @@ def test_view_parsing_the_environ_keeps_its_policy() -> None:
     @app.route("/")
     @policy.headers({"X-View": "index"})
     def index() -> str:
-        WerkzeugRequest(flask_request.environ)  # e.g. a library parsing it
+        # e.g. a library parsing it; it takes the environ's werkzeug.request
+        # (a Flask request made so was never routed: no url_rule).
+        request_class(flask_request.environ)
         return "index"
 
     response = app.test_client().get("/")

@@ -204,6 +204,36 @@ def test_content_type_text_needs_charset(value: str, corrected: str) -> None:
 
 @pytest.mark.parametrize(("declare", "layer"), LAYERS)
 @pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("X-Frame-Options", "DENY"),
+        ("strict-transport-security", "max-age=63072000"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Location", "/"),
+        ("Content-Length", "0"),
+        ("X-Frame-Options", lambda request, response: "DENY"),
+    ],
+)
+def test_append_is_refused_for_a_header_of_one_value(
+    declare: cabc.Callable[[dict[str, t.Any]], None],
+    layer: str,
+    name: str,
+    value: t.Any,
+) -> None:
+    # Joined to the response's own, the value would be malformed: browsers
+    # ignore "max-age=10, max-age=5" (HSTS lost) and read
+    # "SAMEORIGIN, DENY" as DENY.
+    with pytest.raises(InvalidHeaderError) as info:
+        declare({name: append(value)})
+    message = str(info.value)
+    assert message.startswith(f"Invalid value for header {name!r} {layer}")
+    assert "holds one value, not a comma-separated list" in message
+    assert "force(" in message
+
+
+@pytest.mark.parametrize(("declare", "layer"), LAYERS)
+@pytest.mark.parametrize(
     "spec",
     ["application/json", "text/plain; charset=utf-8", append("application/json")],
 )

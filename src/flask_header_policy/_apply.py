@@ -595,6 +595,15 @@ def merge(
             headers.append((name, t.cast(str, value)))
             present.add(key)
         return
+    if mode is Mode.APPEND and key == "set-cookie":
+        # Cookies are never joined into one field (RFC 9110 §5.3): the
+        # declared one is a field of its own, unless the same text is there.
+        if key not in present or all(
+            v != value for n, v in headers if n.lower() == key
+        ):
+            headers.append((name, t.cast(str, value)))
+            present.add(key)
+        return
     if key in present:
         old = [v for n, v in headers if n.lower() == key]
         headers[:] = [(n, v) for n, v in headers if n.lower() != key]

@@ -643,11 +643,14 @@ class _AppState:
                         rule = request.url_rule  # type: ignore[union-attr]
                         renv = request.environ  # type: ignore[union-attr]
                     except AttributeError:
-                        # A view replaced it with a plain Werkzeug request, or
-                        # a non-Flask app mounted below this one answers:
-                        # Flask's context if there is one, else the app layer.
-                        request = _flask_request()
                         rule = None
+                    if rule is None:
+                        # No URL matched; or a view replaced the request with
+                        # one of its own (a Werkzeug one, or a Flask one that
+                        # was never routed), or a non-Flask app mounted below
+                        # this one answers: Flask's context if there is one,
+                        # else the app layer.
+                        request = _flask_request()
                         if request is not None:
                             rule, renv = request.url_rule, request.environ
                     # A rule of another Flask app mounted below this one is

@@ -92,7 +92,13 @@ def force(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Heade
 
 
 def append(value: Value, *, mimetypes: cabc.Iterable[str] | None = None) -> Header:
-    """Merge comma-list members (``Vary: Cookie``) into the response's header."""
+    """Merge comma-list members (``Vary: Cookie``) into the response's header.
+
+    A ``Set-Cookie`` is added as a field of its own, next to the response's
+    cookies. A header that holds one value (``X-Frame-Options``,
+    ``Strict-Transport-Security``, ``Location``...) refuses ``append()``
+    when declared.
+    """
     return Header(value, Mode.APPEND, _mimetypes(mimetypes))
 
 
@@ -397,6 +403,15 @@ def _declare_one(name: str, spec: Value | Header | None, layer: str) -> Declared
         return Declared(name, Mode.DEFAULT, layer, cancel=True)
     header = spec if isinstance(spec, Header) else Header(spec)
     mode, value = header.mode, header.value
+    if mode is Mode.APPEND and name.lower() in SINGLE_VALUED:
+        raise InvalidHeaderError(
+            name,
+            "holds one value, not a comma-separated list: append() would join"
+            " the response's own and this one into a malformed value; declare"
+            " force(...) to replace the response's own, or a plain value to"
+            " keep it",
+            layer=layer,
+        )
     scope = header.mimetypes
     secure = header.secure_only
     if mode is Mode.REMOVE:
@@ -479,6 +494,35 @@ def check_semantics(name: str, text: str, mode: Mode, layer: str) -> None:
             layer=layer,
         )
 
+
+#: Headers that hold one value, not a comma-separated list (RFC 9110 §5.3):
+#: ``append()`` of one would join two values into a malformed one (browsers
+#: ignore ``Strict-Transport-Security: max-age=10, max-age=5``). Content-Type
+#: has its own rule (``check_semantics``); Set-Cookie, a list of fields that
+#: are never joined, gets a field of its own (``_apply.merge``).
+SINGLE_VALUED = frozenset(
+    {
+        "strict-transport-security",
+        "x-frame-options",
+        "x-content-type-options",
+        "x-xss-protection",
+        "cross-origin-opener-policy",
+        "cross-origin-embedder-policy",
+        "cross-origin-embedder-policy-report-only",
+        "cross-origin-opener-policy-report-only",
+        "cross-origin-resource-policy",
+        "content-length",
+        "content-disposition",
+        "content-range",
+        "location",
+        "etag",
+        "last-modified",
+        "expires",
+        "date",
+        "age",
+        "retry-after",
+    }
+)
 
 #: Headers whose list members compare case-insensitively: field names
 #: (Vary, Access-Control-*-Headers, Trailer), content codings and
