@@ -28,6 +28,7 @@ EXPORTED = {
     "Preset",
     "PRESETS",
     "UnknownConfigKeyWarning",
+    "HeaderNameWarning",
     # Templates: trust one Markup value built in Python.
     "trust_scripts",
     # Typed builders.

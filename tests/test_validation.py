@@ -6,6 +6,7 @@ import collections.abc as cabc
 import logging
 import pickle
 import typing as t
+import warnings
 
 import pytest
 from flask import Blueprint
@@ -17,6 +18,7 @@ from wire import wire_headers
 
 from flask_header_policy import append
 from flask_header_policy import force
+from flask_header_policy import HeaderNameWarning
 from flask_header_policy import HeaderPolicy
 from flask_header_policy import InvalidHeaderError
 
@@ -455,3 +457,65 @@ def test_any_dynamic_value_is_omitted_or_sent_verbatim() -> None:
         check()
     finally:
         logger.disabled = False
+
+
+# Names a letter or two away from a header browsers act on.
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("X-Frame-Option", "X-Frame-Options"),
+        ("Referer-Policy", "Referrer-Policy"),
+        ("permission-policy", "Permissions-Policy"),
+        ("Strict-Transport-Securty", "Strict-Transport-Security"),
+        ("Content-Security-Policy-Report", "Content-Security-Policy-Report-Only"),
+        ("Access-Control-Allow-Origins", "Access-Control-Allow-Origin"),
+        ("X-XSS-Protections", "X-XSS-Protection"),
+    ],
+)
+def test_a_misspelt_name_warns_with_the_name_it_is_close_to(
+    name: str, meant: str
+) -> None:
+    app = Flask("typo")
+    with pytest.warns(HeaderNameWarning) as caught:
+        HeaderPolicy(app, headers={name: "x"})
+    (warning,) = caught
+    assert f"header {name!r} declared by app is not {meant!r}" in str(warning.message)
+    # Raised at the app's line, not inside the package.
+    assert warning.filename == __file__
+    # Still sent as declared: a name of the app's own may look like one.
+    app.get("/")(lambda: "x")
+    assert app.test_client().get("/").headers[name] == "x"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "X-Custom-Header",
+        "X-Request-Id",
+        "Server",
+        "Vary",
+        "Link",
+        "ETag",
+        "Content-Range",
+        "Feature-Policy",
+        "X-UA-Compatible",
+        "X-Download-Options",
+        "Cross-Origin-Opener-Policy-Report-Only",
+    ],
+)
+def test_known_and_unrelated_names_do_not_warn(name: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HeaderNameWarning)
+        HeaderPolicy(Flask("names"), headers={name: "x"})
+
+
+def test_the_known_names_themselves_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HeaderNameWarning)
+        HeaderPolicy(Flask("known"), preset="strict")
+        HeaderPolicy(
+            Flask("spelt"),
+            headers={"x-frame-options": "DENY", "REFERRER-POLICY": "no-referrer"},
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._config import UnknownConfigKeyWarning as UnknownConfigKeyWarning
+from ._validate import HeaderNameWarning as HeaderNameWarning
 from .cache_control import CacheControl as CacheControl
 from .content_disposition import ContentDisposition as ContentDisposition
 from .cookies import CookiePolicy as CookiePolicy

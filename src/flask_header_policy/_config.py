@@ -65,11 +65,11 @@ def warn_unknown_keys(config: cabc.Mapping[str, object]) -> None:
         warnings.warn(
             f"unknown config key {key!r} is ignored{hint} (the keys are {known})",
             UnknownConfigKeyWarning,
-            stacklevel=_outside_package(),
+            stacklevel=outside_package(),
         )
 
 
-def _outside_package() -> int:
+def outside_package() -> int:
     """The ``stacklevel`` of the first caller outside this package (the
     app's ``HeaderPolicy(app)`` or ``init_app(app)`` line)."""
     frame = sys._getframe(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import typing as t
 
@@ -142,3 +143,81 @@ def enum_missing(cls: t.Any, value: object) -> t.Any:
         header,
         f"{value!r} is not one {cls.__name__} value; write {member.value!r}",
     )
+
+
+class HeaderNameWarning(UserWarning):
+    """A declared header name is a letter or two away from a header browsers
+    act on (``X-Frame-Option``): a misspelt name is sent, and ignored by
+    every browser. A header of the app's own with such a name can keep it
+    (filter the warning)."""
+
+
+#: Response headers that browsers, proxies or crawlers act on, lower-cased:
+#: a declared name close to one of them, but not it, is most likely a typo.
+KNOWN_NAMES = frozenset(
+    {
+        "accept-ch",
+        "accept-ranges",
+        "access-control-allow-credentials",
+        "access-control-allow-headers",
+        "access-control-allow-methods",
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "access-control-max-age",
+        "cache-control",
+        "clear-site-data",
+        "content-disposition",
+        "content-encoding",
+        "content-language",
+        "content-location",
+        "content-security-policy",
+        "content-security-policy-report-only",
+        "content-type",
+        "critical-ch",
+        "cross-origin-embedder-policy",
+        "cross-origin-embedder-policy-report-only",
+        "cross-origin-opener-policy",
+        "cross-origin-opener-policy-report-only",
+        "cross-origin-resource-policy",
+        "document-policy",
+        "document-policy-report-only",
+        "expires",
+        "last-modified",
+        "location",
+        "origin-agent-cluster",
+        "permissions-policy",
+        "referrer-policy",
+        "reporting-endpoints",
+        "retry-after",
+        "service-worker-allowed",
+        "set-cookie",
+        "strict-transport-security",
+        "timing-allow-origin",
+        "x-content-type-options",
+        "x-dns-prefetch-control",
+        "x-frame-options",
+        "x-permitted-cross-domain-policies",
+        "x-robots-tag",
+        "x-xss-protection",
+    }
+)
+# How alike two names must be (difflib's ratio) to be called a typo, and
+# the shortest name looked at: short names are alike by chance.
+_TYPO_RATIO = 0.88
+_TYPO_MIN_LENGTH = 6
+
+
+_ACRONYMS = {"ch": "CH", "dns": "DNS", "xss": "XSS"}
+
+
+def misspelt(name: str) -> str | None:
+    """The known header ``name`` looks like a misspelling of (as it is
+    usually written), or ``None``."""
+    key = name.lower()
+    if key in KNOWN_NAMES or len(key) < _TYPO_MIN_LENGTH:
+        return None
+    close = difflib.get_close_matches(key, KNOWN_NAMES, n=1, cutoff=_TYPO_RATIO)
+    if not close:
+        return None
+    parts = close[0].split("-")
+    return "-".join(_ACRONYMS.get(part, part.capitalize()) for part in parts)

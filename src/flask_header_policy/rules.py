@@ -17,12 +17,16 @@ import mimetypes as _mimetypes_db
 import re
 import secrets
 import typing as t
+import warnings
 
+from ._config import outside_package
 from ._grammar import check_grammar
 from ._grammar import check_static_csp
 from ._shapes import check_headers_shape
 from ._validate import check_name
 from ._validate import check_value
+from ._validate import HeaderNameWarning
+from ._validate import misspelt
 from ._validate import plain_str
 from ._validate import shown
 from .errors import InvalidHeaderError
@@ -366,6 +370,15 @@ def declare(
     result: dict[str, Declared] = {}
     for name, spec in (headers or {}).items():
         name = check_name(name, layer=layer)
+        typo = misspelt(name)
+        if typo is not None:
+            warnings.warn(
+                f"header {name!r} declared by {layer} is not {typo!r}: a"
+                " misspelt name is sent as it is, and browsers ignore it (a"
+                " header of your own by that name? filter HeaderNameWarning)",
+                HeaderNameWarning,
+                stacklevel=outside_package(),
+            )
         removing = spec is None or (
             isinstance(spec, Header) and spec.mode is Mode.REMOVE
         )
