@@ -82,6 +82,9 @@ def warmed(app: Flask, path: str = "/", scheme: str = "https") -> Trace:
 
 
 WRAPPER = ["header_policy_wsgi_app", "policy_start_response"]
+#: The branch's headers added: one call, and the nonce made on an HTML page
+#: whose CSP carries it.
+EXTEND = {"/": ["extend", "new_nonce"], "/json": ["extend"]}
 HANDLER = "<button onclick=\"return confirm('Sure?')\">x</button>"
 TEMPLATES = {
     "page.html": '<script nonce="{{ csp_nonce() }}"></script>'
@@ -120,9 +123,9 @@ def strict_app(**options: t.Any) -> Flask:
 
 @pytest.mark.parametrize("path", ["/", "/json"])
 @pytest.mark.parametrize("scheme", ["https", "http"])
-def test_a_strict_response_runs_the_wrapper_alone(path: str, scheme: str) -> None:
+def test_a_strict_response_runs_the_wrapper_and_its_branch(path: str, scheme: str) -> None:
     trace = warmed(strict_app(), path, scheme)
-    assert trace.calls == WRAPPER
+    assert trace.calls == [*WRAPPER, *EXTEND[path]]
     # No header name is lower-cased, split or parsed per request.
     assert "lower" not in trace.builtins
     assert "split" not in trace.builtins
@@ -140,6 +143,7 @@ def test_a_template_asking_for_the_nonce_checks_the_policy_once() -> None:
         "new_nonce",
         "csp_nonce",
         "policy_start_response",
+        "extend",  # the nonce is the template's
     ]
     csp = dict(trace.headers)["Content-Security-Policy"]
     assert csp.count("'nonce-") == 2  # script-src and style-src
@@ -149,7 +153,14 @@ def test_cookies_are_looked_at_only_when_there_are_some() -> None:
     app = strict_app()
     assert "apply" not in warmed(app, "/").calls
     trace = warmed(app, "/cookie")
-    assert trace.calls == [*WRAPPER, "scan", "harden_cookies", "apply", "_harden"]
+    assert trace.calls == [
+        *WRAPPER,
+        "scan",
+        "harden_cookies",
+        "apply",
+        "_harden",
+        *EXTEND["/"],
+    ]
     # Nothing of the cookie policy itself is worked out again.
     assert "normalize_samesite" not in trace.calls
     assert dict(trace.headers)["Set-Cookie"] == (
@@ -257,6 +268,7 @@ def test_hashes_are_spliced_once_per_set_of_templates(
         "policy_start_response",
         "hashed",  # the state's: errors are logged, never raised
         "hashed",  # the branch's cached variant
+        *EXTEND["/"],
     ]
 
 
@@ -294,6 +306,7 @@ def test_an_https_request_pays_one_call_for_the_redirect() -> None:
         "header_policy_wsgi_app",
         "preprocess_request",  # the scheme is read, nothing else
         "policy_start_response",
+        *EXTEND["/"],
     ]
     plain = request(app, "/", "http")
     assert "redirect_to_https" in plain.calls

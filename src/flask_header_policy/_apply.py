@@ -140,9 +140,6 @@ class Branch:
         "nonces",
         "items",
         "head",
-        "name",
-        "parts",
-        "tail",
         "slots",
         "known",
         "_hashed",
@@ -172,16 +169,12 @@ class Branch:
                 (slots[-1][2] if slots else head).append((name, value))
             else:
                 slots.append((name, value, []))
-        #: How many headers need the nonce: 0 (:attr:`items` is all), 1 (the
-        #: strict preset's CSP: :attr:`head`, then :attr:`name` with the
-        #: nonce joined into :attr:`parts`, then :attr:`tail`), or more
-        #: (:attr:`head`, then each of :attr:`slots`: a name, its text
+        #: How many headers need the nonce: 0 (:attr:`items` is all), or
+        #: more (:attr:`head`, then each of :attr:`slots`: a name, its text
         #: around the nonce, the headers that follow it).
         self.nonces = len(slots)
         self.items: _Pairs = tuple(head)
         self.head: _Pairs = tuple(head)
-        self.name, self.parts, tail = slots[0] if slots else ("", (), [])
-        self.tail: _Pairs = tuple(tail)
         self.slots: tuple[_Slot, ...] = tuple(
             (name, parts, tuple(tail)) for name, parts, tail in slots
         )
@@ -243,13 +236,14 @@ class Branch:
     def extend(
         self, headers: HeaderList, environ: cabc.MutableMapping[str, t.Any]
     ) -> None:
-        """Add the branch's headers to ``headers`` (the nonce from ``environ``).
-
-        The extension does the same inline (a call costs)."""
+        """Add the branch's headers to ``headers``, with the request's nonce
+        (from ``environ``, made on first use) joined in where it goes."""
         if not self.nonces:
             headers.extend(self.items)
             return
-        nonce = environ_nonce(environ)
+        nonce = environ.get(NONCE_KEY)
+        if nonce is None:  # environ_nonce(), without a call per response
+            nonce = environ[NONCE_KEY] = new_nonce()
         headers.extend(self.head)
         for name, parts, tail in self.slots:
             headers.append((name, nonce.join(parts)))

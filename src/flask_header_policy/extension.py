@@ -14,11 +14,9 @@ files, streaming, ``HEAD`` and ``OPTIONS``, and the session cookie.
 
 from __future__ import annotations
 
-import binascii
 import collections.abc as cabc
 import dataclasses
 import functools
-import os
 import threading
 import typing as t
 import weakref
@@ -33,9 +31,7 @@ from ._apply import Branch
 from ._apply import CompiledPolicy
 from ._apply import COOKIES
 from ._apply import HeaderList
-from ._apply import NONCE_KEY
 from ._apply import OWN_CSP_FLAG
-from ._apply import URLSAFE
 from ._config import bool_word
 from ._config import config_bool
 from ._config import warn_unknown_keys
@@ -73,8 +69,6 @@ Headers = cabc.Mapping[str, Value | Header | None]
 HSTS = "strict-transport-security"
 CSP = "content-security-policy"
 _SECURE_SCHEMES = frozenset({"https", "wss"})
-_b2a = binascii.b2a_base64
-_urandom = os.urandom
 # The request object itself, not the proxy (see nonce.py).
 _current_request = t.cast(t.Any, request_proxy)._get_current_object
 F = t.TypeVar("F", bound=cabc.Callable[..., t.Any])
@@ -609,7 +603,8 @@ class _AppState:
         prebuilt tuples, with the request's nonce joined in when the branch's
         CSP carries one. A response that has a header the branch declares,
         or a branch with a value computed per request, takes the general
-        path (:meth:`apply_general`). It is all inline here: every call costs.
+        path (:meth:`apply_general`). Written inline but for
+        :meth:`~flask_header_policy._apply.Branch.extend`: every call costs.
         Never raises in production (tests and the debugger see the error).
         """
         state = self
@@ -696,26 +691,7 @@ class _AppState:
                                 numbers = renv.get(HASHES_KEY)
                                 if numbers and not flags & OWN_CSP_FLAG:
                                     branch = state.hashed(branch, numbers, endpoint)
-                        if not branch.nonces:
-                            headers.extend(branch.items)
-                        else:
-                            nonce = renv.get(NONCE_KEY)
-                            if nonce is None:
-                                # new_nonce(), inline.
-                                nonce = renv[NONCE_KEY] = (
-                                    _b2a(_urandom(18), newline=False)
-                                    .translate(URLSAFE)
-                                    .decode()
-                                )
-                            headers.extend(branch.head)
-                            if branch.nonces == 1:
-                                headers.append((branch.name, nonce.join(branch.parts)))
-                                if branch.tail:
-                                    headers.extend(branch.tail)
-                            else:
-                                for name, parts, tail in branch.slots:
-                                    headers.append((name, nonce.join(parts)))
-                                    headers.extend(tail)
+                        branch.extend(headers, renv)
                         if (
                             flags & OWN_CSP_FLAG
                             and state.splice is not None
