@@ -123,7 +123,9 @@ def strict_app(**options: t.Any) -> Flask:
 
 @pytest.mark.parametrize("path", ["/", "/json"])
 @pytest.mark.parametrize("scheme", ["https", "http"])
-def test_a_strict_response_runs_the_wrapper_and_its_branch(path: str, scheme: str) -> None:
+def test_a_strict_response_runs_the_wrapper_and_its_branch(
+    path: str, scheme: str
+) -> None:
     trace = warmed(strict_app(), path, scheme)
     assert trace.calls == [*WRAPPER, *EXTEND[path]]
     # No header name is lower-cased, split or parsed per request.
