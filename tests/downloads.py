@@ -13,6 +13,7 @@ failing it.
 
 from __future__ import annotations
 
+import base64
 import collections.abc as cabc
 import hashlib
 import os
@@ -37,8 +38,12 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(home) / "flask-header-policy"
 
 
-def _verified(path: pathlib.Path, sha256: str) -> bool:
-    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+def _verified(path: pathlib.Path, digest: str) -> bool:
+    """Whether the file has ``digest``: ``"sha512:<hex>"``, or a bare sha256."""
+    algorithm, _, expected = digest.rpartition(":")
+    if not path.is_file():
+        return False
+    return hashlib.new(algorithm or "sha256", path.read_bytes()).hexdigest() == expected
 
 
 def _unavailable(message: str) -> t.NoReturn:
@@ -49,17 +54,17 @@ def _unavailable(message: str) -> t.NoReturn:
 
 def _cached(
     name: str,
-    sha256: str,
+    digest: str,
     folder: pathlib.Path,
     download: cabc.Callable[[pathlib.Path], pathlib.Path],
 ) -> pathlib.Path:
     """``name`` from the cache, or ``download(folder)`` (then cached when
-    the home folder is writable), verified against ``sha256``."""
+    the home folder is writable), verified against ``digest``."""
     cached = cache_dir() / name
-    if _verified(cached, sha256):
+    if _verified(cached, digest):
         return cached
     fetched = download(folder)
-    assert _verified(fetched, sha256), f"{name} does not have the published digest"
+    assert _verified(fetched, digest), f"{name} does not have the published digest"
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.part")
@@ -97,14 +102,17 @@ def pypi_sdist(
 
 
 def npm_tarball(
-    package: str, version: str, sha256: str, folder: pathlib.Path
+    package: str, version: str, integrity: str, folder: pathlib.Path
 ) -> pathlib.Path:
     """``package@version``'s tarball from the npm registry, verified against
-    ``sha256`` (the registry publishes sha1 and sha512; the sha256 pinned by
-    the caller was taken from the same bytes).
+    the ``dist.integrity`` the registry publishes for it
+    (``"sha512-<base64>"``).
 
     :param folder: a scratch folder for the download.
     """
+    algorithm, _, encoded = integrity.partition("-")
+    assert algorithm == "sha512", f"not an npm sha512 integrity: {integrity!r}"
+    digest = f"sha512:{base64.b64decode(encoded, validate=True).hex()}"
     filename = f"{package}-{version}.tgz"
     url = f"{NPM_REGISTRY}/{package}/-/{filename}"
 
@@ -119,7 +127,7 @@ def npm_tarball(
         target.write_bytes(data)
         return target
 
-    return _cached(filename, sha256, folder, download)
+    return _cached(filename, digest, folder, download)
 
 
 def read_member(archive: pathlib.Path, member: str) -> bytes:
