@@ -124,3 +124,12 @@ def test_the_bare_app_sends_no_csp(flask_examples: pathlib.Path, name: str) -> N
     assert len(outcomes) == count
     assert recorded["apps"] >= 1 and recorded["responses"]
     assert all(response["csp"] == [] for response in recorded["responses"])
+
+
+def test_the_docs_page_gives_these_counts() -> None:
+    """``docs/tried.rst`` states how many of their tests ran: the numbers
+    these tests pin."""
+    text = (ROOT / "docs" / "tried.rst").read_text(encoding="utf-8")
+    section = text[text.index("Their own test suites") : text.index("In Chromium")]
+    rows = re.findall(r"^    \* - (\w+)\n      - (\d+)$", section, re.M)
+    assert rows == [(app, str(count)) for app, count in SUITES.values()]
