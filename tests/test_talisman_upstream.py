@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import ast
 import difflib
-import hashlib
-import os
 import pathlib
 import re
 import subprocess
 import sys
-import tarfile
 import xml.etree.ElementTree as ET
 
 import pytest
+from tests.downloads import pypi_sdist
+from tests.downloads import read_member
 
 VERSION = "1.1.0"
 SDIST = f"flask-talisman-{VERSION}.tar.gz"
@@ -49,61 +48,12 @@ MUST_DIFFER = {
 GUIDE = pathlib.Path(__file__).parent.parent / "docs" / "tutorials" / "talisman.rst"
 
 
-def _cache() -> pathlib.Path:
-    home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(home) / "flask-header-policy"
-
-
-def _verified(path: pathlib.Path) -> bool:
-    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == (
-        SDIST_SHA256
-    )
-
-
-def _sdist(folder: pathlib.Path) -> pathlib.Path:
-    """The sdist from the cache, or from PyPI (then cached when possible)."""
-    cached = _cache() / SDIST
-    if _verified(cached):
-        return cached
-    sdist = _download(folder)
-    assert _verified(sdist), f"{SDIST} from PyPI does not have the known digest"
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(sdist.read_bytes())
-        partial.replace(cached)
-    except OSError:
-        pass  # a read-only home: download again next time
-    return sdist
-
-
-def _download(folder: pathlib.Path) -> pathlib.Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-        "--no-binary", ":all:", f"flask-talisman=={VERSION}", "--dest", str(folder),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    sdist = folder / SDIST
-    if result.returncode != 0 or not sdist.exists():
-        message = (
-            f"cannot download {SDIST} from PyPI (pip exited {result.returncode}):"
-            f" {result.stderr.strip()[-2000:]}"
-        )
-        if os.environ.get("HEADER_POLICY_OFFLINE") == "1":
-            pytest.skip(message)
-        pytest.fail(message, pytrace=False)
-    return sdist
-
-
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """A folder holding Talisman's test module with only its import changed."""
     folder = tmp_path_factory.mktemp("talisman")
-    sdist = _sdist(folder)
-    with tarfile.open(sdist) as archive:
-        member = archive.extractfile(MODULE)
-        assert member is not None
-        original = member.read().decode("utf-8")
+    sdist = pypi_sdist("flask-talisman", VERSION, SDIST, SDIST_SHA256, folder)
+    original = read_member(sdist, MODULE).decode("utf-8")
     assert original.count(THEIR_IMPORT) == 1
     rewritten = original.replace(THEIR_IMPORT, OUR_IMPORT)
     changed = [

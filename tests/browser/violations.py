@@ -7,7 +7,9 @@ own for it. ``violations_by_directive(page)`` returns what was blocked,
 grouped by the effective directive Chromium names.
 ``exercise_inline_code(page)`` fires each inline event handler once and
 follows each ``javascript:`` link, since Chromium checks those only when they
-run.
+run. ``record_violations(context)`` hands each violation to the test as it
+fires, so that one that a click reports just before the page navigates away
+(an inline ``onclick`` on a submit button) is not lost with its document.
 """
 
 from __future__ import annotations
@@ -54,6 +56,36 @@ EXERCISE = """
   return urls.length;
 }
 """
+
+
+RECORDER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__recordViolation({
+    directive: e.effectiveDirective,
+    blocked: e.blockedURI,
+    disposition: e.disposition,
+    sample: e.sample,
+    document: e.documentURI,
+  });
+});
+"""
+
+
+def record_violations(context: BrowserContext) -> list[dict[str, str]]:
+    """A list that receives every violation of every page of ``context``,
+    kept across navigations (``document`` says which page fired it).
+
+    Call it before the context's first page. Events arrive while Playwright
+    waits (in any call on the page, or ``page.wait_for_timeout``).
+    """
+    seen: list[dict[str, str]] = []
+
+    def record(violation: dict[str, str]) -> None:
+        seen.append(violation)
+
+    context.expose_function("__recordViolation", record)
+    context.add_init_script(RECORDER)
+    return seen
 
 
 def watch_violations(context: BrowserContext) -> None:
