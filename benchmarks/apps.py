@@ -408,15 +408,7 @@ def make_strict_by_hand() -> Case:
         stamp_nonces=False,
         headers={"Content-Security-Policy": only_for(HTML, csp, otherwise=LOCKED_CSP)},
     )
-    return Case(
-        f"{STRICT}, hashes by hand /posts",
-        app,
-        dict.fromkeys(STRICT_HEADERS),
-        _posts_check,
-        ("/posts",),
-        f"{BARE} /posts",
-        ours=True,
-    )
+    return _posts_case(f"{STRICT}, hashes by hand /posts", app)
 
 
 def make_strict_stamped() -> Case:
@@ -424,8 +416,14 @@ def make_strict_stamped() -> Case:
 
     app = _posts_app("stamped", "stamped.html")
     HeaderPolicy(app, preset="strict")
+    return _posts_case(f"{STRICT}, stamped /posts", app)
+
+
+def _posts_case(name: str, app: Flask) -> Case:
+    """A row of ours serving ``/posts`` under ``strict``, checked by
+    :func:`_posts_check`."""
     return Case(
-        f"{STRICT}, stamped /posts",
+        name,
         app,
         dict.fromkeys(STRICT_HEADERS),
         _posts_check,
