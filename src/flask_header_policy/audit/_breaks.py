@@ -22,7 +22,7 @@ from ._resources import Page
 from ._types import Blocked
 from ._types import Finding
 
-__all__ = ["MAX_POLICIES", "STAMP", "predict"]
+__all__ = ["MAX_POLICIES", "STAMP", "STAMPED", "predict"]
 
 #: The most CSP policies (header fields, comma-separated lists and <meta>
 #: tags together) checked against a page. Sites send one to three; a hostile
@@ -36,6 +36,13 @@ STAMP = (
     "stamp nonces into templates: HeaderPolicy(app, stamp_nonces=True)"
     " or HEADER_POLICY_STAMP_NONCES = True; markup a Python helper returns"
     " is not template source: pipe it through | trust_scripts"
+)
+#: The same advice where the app stamps its templates already: a tag
+#: without the nonce is not template source.
+STAMPED = (
+    "stamping is on, so this is not template source: pipe markup a Python"
+    " helper returns through | trust_scripts, and render HTML a view builds"
+    " from a template"
 )
 _LABEL = {
     "inline-script": "inline <script>",
@@ -118,10 +125,13 @@ def _where(violation: Violation, csp_source: str | None) -> str:
     return name
 
 
-def _fix(violation: Violation, page_url: str, csp_source: str | None) -> str:
+def _fix(
+    violation: Violation, page_url: str, csp_source: str | None, stamping: bool
+) -> str:
     resource = violation.resource
     kind, reason, governing = resource.kind, violation.reason, violation.governing
     where = _where(violation, csp_source)
+    stamp = STAMPED if stamping else STAMP
     if reason == "wrong-nonce":
         return (
             "its nonce is not this response's: render it with"
@@ -129,9 +139,9 @@ def _fix(violation: Violation, page_url: str, csp_source: str | None) -> str:
         )
     if kind in ("inline-script", "inline-style", "speculation-rules"):
         if reason == "no-nonce":
-            return STAMP
+            return stamp
         return (
-            f"add NONCE to {governing} in {where} and {STAMP}; or allow exactly"
+            f"add NONCE to {governing} in {where} and {stamp}; or allow exactly"
             f" this code with {_hash(violation)}"
         )
     if kind == "event-handler":
@@ -157,20 +167,22 @@ def _fix(violation: Violation, page_url: str, csp_source: str | None) -> str:
     source = _source_for(violation, page_url)
     if reason == "strict-dynamic":
         return (
-            f"{STAMP} (with 'strict-dynamic' in {governing}, a <script src> needs"
+            f"{stamp} (with 'strict-dynamic' in {governing}, a <script src> needs"
             " the nonce: hosts and 'self' are ignored)"
         )
     if kind in ("script", "stylesheet") and any(
         s.lower().startswith("'nonce-")
         for s in violation.policy.directives.get(governing, ())
     ):
-        return f"{STAMP}; or {_add_to(violation, source)} in {where}"
+        return f"{stamp}; or {_add_to(violation, source)} in {where}"
     if kind == "base":
         return f"{_add_to(violation, source)} in {where}, or remove the <base> element"
     return f"{_add_to(violation, source)} in {where}"
 
 
-def _blocked(violation: Violation, page_url: str, csp_source: str | None) -> Blocked:
+def _blocked(
+    violation: Violation, page_url: str, csp_source: str | None, stamping: bool
+) -> Blocked:
     resource = violation.resource
     text = (
         resource.text
@@ -187,7 +199,7 @@ def _blocked(violation: Violation, page_url: str, csp_source: str | None) -> Blo
         when=resource.when,
         policy=violation.policy.index,
         disposition=violation.policy.disposition,
-        fix=_fix(violation, page_url, csp_source),
+        fix=_fix(violation, page_url, csp_source, stamping),
     )
 
 
@@ -281,12 +293,15 @@ def predict(
     report_only: cabc.Sequence[str],
     url: str,
     csp_source: str | None = None,
+    stamping: bool = False,
 ) -> tuple[list[Blocked], list[Blocked], list[Finding]]:
     """What the response's CSP blocks in ``page`` (served at ``url``).
 
     :param enforced: the ``Content-Security-Policy`` field values.
     :param report_only: the ``Content-Security-Policy-Report-Only`` values.
     :param csp_source: the layer that declared the enforced CSP, named in fixes.
+    :param stamping: whether the app stamps its templates (fixes then do not
+        advise turning it on).
     :return: blocked items, report-only items, findings.
     """
     policies = policies_for(enforced, report_only, page.meta)
@@ -297,7 +312,7 @@ def predict(
     breaks: list[Blocked] = []
     reports: list[Blocked] = []
     for violation in evaluate(page, policies, url):
-        item = _blocked(violation, url, csp_source)
+        item = _blocked(violation, url, csp_source, stamping)
         (breaks if item.disposition == "enforce" else reports).append(item)
     findings = _findings(breaks, reports)
     if total > MAX_POLICIES:

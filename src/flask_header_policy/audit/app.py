@@ -252,6 +252,7 @@ def audit_app(
     base_url = _base_url(app)
     state = app.extensions.get("header_policy")
     redirects = getattr(state, "https_redirect", None) is not None
+    stamping = getattr(state, "splice", None) is not None
     audits: list[RouteAudit] = []
     with _propagating(app):
         for index, (path, endpoint) in enumerate(targets):
@@ -270,7 +271,12 @@ def audit_app(
                 continue
             source = _csp_source(app, endpoint)
             result = grade_response(
-                headers, body=body, url=url, csp_source=source, algorithm=algorithm
+                headers,
+                body=body,
+                url=url,
+                csp_source=source,
+                stamping=stamping,
+                algorithm=algorithm,
             )
             if redirection is not None:
                 result = result.with_tests(TestResult.make("redirection", redirection))

@@ -353,6 +353,7 @@ def grade_response(
     origin: str | None = None,
     hsts_preloaded: bool = False,
     csp_source: str | None = None,
+    stamping: bool = False,
     algorithm: int = DEFAULT_ALGORITHM,
 ) -> GradeResult:
     """Grade one response on the MDN HTTP Observatory's rules.
@@ -371,6 +372,9 @@ def grade_response(
     :param hsts_preloaded: whether the host is on the HSTS preload list.
     :param csp_source: the layer that declared the CSP (``"preset:strict"``,
         ``"blueprint:admin"``), named in the fixes of blocked resources.
+    :param stamping: whether the app stamps nonces into its templates (the
+        in-process audit knows): the fix for a tag without the nonce then
+        points at what stamping cannot reach instead of at turning it on.
     :param algorithm: the Observatory's scoring algorithm: 5 (what MDN's site
         runs) or 6 (adds ``cross-origin-opener-policy`` and
         ``cross-origin-embedder-policy``, +10 each for the strong values).
@@ -436,6 +440,7 @@ def grade_response(
         fields.all("Content-Security-Policy-Report-Only"),
         url_text or "https://localhost/",
         csp_source if isinstance(csp_source, str) else None,
+        stamping=stamping is True,
     )
     # What breaks the page leads: sorted by severity, blocked items first.
     findings = sorted(
