@@ -26,6 +26,7 @@ import typing as t
 
 import http_sf
 
+from ._features import FeatureMap
 from ._validate import check_value
 from .errors import InvalidHeaderError
 
@@ -103,7 +104,7 @@ def _check_endpoint(where: str, endpoint: object) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, repr=False)
-class DocumentPolicy:
+class DocumentPolicy(FeatureMap[FeatureValue]):
     """An immutable, validated ``Document-Policy``.
 
     Map each feature to its value::
@@ -207,26 +208,9 @@ class DocumentPolicy:
         return new
 
     @property
-    def features(self) -> cabc.Mapping[str, FeatureValue]:
-        """A read-only ``feature -> value`` view, in declaration order."""
-        return types.MappingProxyType(dict(self._features))
-
-    @property
     def endpoints(self) -> cabc.Mapping[str, str]:
         """A read-only ``feature -> endpoint`` view of the features' own endpoints."""
         return types.MappingProxyType(dict(self._endpoints))
-
-    def __getitem__(self, feature: str) -> FeatureValue:
-        return self.features[feature]
-
-    def __contains__(self, feature: object) -> bool:
-        return feature in self.features
-
-    def __iter__(self) -> cabc.Iterator[str]:
-        return (name for name, _ in self._features)
-
-    def __len__(self) -> int:
-        return len(self._features)
 
     def with_feature(self, feature: str, value: FeatureValue) -> t.Self:
         """Return a copy where ``feature`` has ``value`` (kept in place if set)."""

@@ -12,12 +12,12 @@ import collections.abc as cabc
 import dataclasses
 import difflib
 import re
-import types
 import typing as t
 import warnings
 
 import http_sf
 
+from ._features import FeatureMap
 from ._validate import check_value
 from ._validate import describe_char
 from ._validate import shown
@@ -200,7 +200,7 @@ def _sf_error(exc: Exception) -> str:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, repr=False)
-class PermissionsPolicy:
+class PermissionsPolicy(FeatureMap[tuple[str, ...]]):
     """An immutable, validated ``Permissions-Policy``.
 
     Map each feature to its allowlist: ``()`` or ``[]`` denies it, ``"*"``
@@ -307,23 +307,6 @@ class PermissionsPolicy:
         new = object.__new__(cls)
         new._set(pairs, reports.pop() if reports else None)
         return new
-
-    @property
-    def features(self) -> cabc.Mapping[str, tuple[str, ...]]:
-        """A read-only ``feature -> allowlist`` view, in declaration order."""
-        return types.MappingProxyType(dict(self._features))
-
-    def __getitem__(self, feature: str) -> tuple[str, ...]:
-        return self.features[feature]
-
-    def __contains__(self, feature: object) -> bool:
-        return feature in self.features
-
-    def __iter__(self) -> cabc.Iterator[str]:
-        return (name for name, _ in self._features)
-
-    def __len__(self) -> int:
-        return len(self._features)
 
     def with_feature(self, feature: str, allowlist: Allowlist) -> t.Self:
         """Return a copy where ``feature`` has ``allowlist`` (kept in place if set)."""
