@@ -83,7 +83,7 @@ nitpick_ignore_regex = [
     (r"py:.*", rf"({'|'.join(_EXTERNAL)})(\..*)?"),
     (r"py:.*", rf"({'|'.join(_BUILTINS)})"),
     # Type variables and the TypedDict of CSP keywords: described in prose.
-    (r"py:class", r"flask_header_policy\..*\.(F|_Keywords)"),
+    (r"py:class", r"flask_header_policy\..*\.(F|V|_Keywords)"),
     # Jinja's own names, as the extension API's signatures spell them.
     (r"py:class", r"(Environment|Parser|nodes\.Node|nodes\..*|t\.Self)"),
 ]
